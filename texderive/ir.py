@@ -1,0 +1,364 @@
+"""Immutable expression nodes.
+
+Every node keeps its children in one ``args`` tuple and satisfies
+``node.rebuild(*node.args) == node``.  Equality is structural and includes the
+class; the hash is computed once, at construction, from the children's cached
+hashes.  Constructors validate shapes but never simplify: ``X + X`` stays two
+terms until a rule collects them.
+
+Leaves carry their shape, so every node knows its shape without a context:
+``node.shape`` is ``(rows, cols)`` where a dimension is a ``str`` (symbolic,
+``"m"``) or an ``int``.  A vector is ``(n, 1)``, a scalar ``(1, 1)``.
+
+Node set (the printers, the evaluator and the engine each have one function
+per class):
+
+    Sym(name, kind, rows, cols)      a variable; kind scalar|vector|matrix|symmetric
+    Num(value)                       a rational number (fractions.Fraction)
+    Ident(n)  Ones(r, c)  Zeros(r, c)
+    Add(*terms)  MatMul(*factors)    1x1 factors of a MatMul scale the rest
+    Transpose(x)  Inverse(x)  MatPow(x, k)   (int k, |k| >= 2)
+    Trace(x)  Det(x)  LogDet(x)  Norm(x)  Sum(x)  DiagMat(v)  DiagVec(X)
+    Pow(base, exp)                   a 1x1 base to any 1x1 power
+    Func(name, x)                    log exp sqrt sin ... of a scalar or elementwise
+    Hadamard(*factors)  HadPow(base, exp)
+    D(x)                             the differential of x
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+Dim = "str | int"
+
+ELEMENTWISE_FUNCS = ("log", "exp", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+                     "sigmoid", "abs")
+
+
+class Node:
+    __slots__ = ("args", "_hash", "_shape")
+
+    def __init__(self, *args):
+        self.args = args
+        self._hash = hash((type(self).__name__,) + args)
+        self._shape = self._infer_shape()
+
+    # -- structure -----------------------------------------------------
+    def rebuild(self, *args) -> "Node":
+        return type(self)(*args)
+
+    @property
+    def children(self) -> tuple:
+        return tuple(a for a in self.args if isinstance(a, Node))
+
+    def __eq__(self, other) -> bool:
+        return (self is other) or (type(self) is type(other) and self._hash == other._hash
+                                   and self.args == other.args)
+
+    def __ne__(self, other) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(map(repr, self.args))})"
+
+    # -- shape ---------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._shape
+
+    @property
+    def is_scalar(self) -> bool:
+        return self._shape == (1, 1)
+
+    def _infer_shape(self) -> tuple:          # overridden
+        raise NotImplementedError
+
+
+def _need_square(node: Node, what: str) -> None:
+    r, c = node.shape
+    if r != c:
+        raise ValueError(f"{what} needs a square argument, got {r}x{c}")
+
+
+class Sym(Node):
+    __slots__ = ()
+
+    def __init__(self, name: str, kind: str, rows, cols):
+        super().__init__(name, kind, rows, cols)
+
+    name = property(lambda self: self.args[0])
+    kind = property(lambda self: self.args[1])
+
+    def _infer_shape(self):
+        return (self.args[2], self.args[3])
+
+
+class Num(Node):
+    __slots__ = ()
+
+    def __init__(self, value):
+        super().__init__(Fraction(value))
+
+    value = property(lambda self: self.args[0])
+
+    def _infer_shape(self):
+        return (1, 1)
+
+
+class Ident(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        return (self.args[0], self.args[0])
+
+
+class Ones(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        return (self.args[0], self.args[1])
+
+
+class Zeros(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        return (self.args[0], self.args[1])
+
+
+class Add(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        if len(self.args) < 2:
+            raise ValueError("Add needs two or more terms")
+        s = self.args[0].shape
+        for t in self.args[1:]:
+            if t.shape != s:
+                raise ValueError(f"Add of {s} and {t.shape}")
+        return s
+
+
+def product_shape(shapes) -> tuple:
+    """Shape of a product chain in which 1x1 factors scale (None on a clash)."""
+    acc = None
+    for s in shapes:
+        if acc is None:
+            acc = s
+        elif acc == (1, 1):
+            acc = s
+        elif s == (1, 1):
+            pass
+        elif acc[1] == s[0]:
+            acc = (acc[0], s[1])
+        else:
+            return None
+    return acc
+
+
+class MatMul(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        if len(self.args) < 2:
+            raise ValueError("MatMul needs two or more factors")
+        s = product_shape([f.shape for f in self.args])
+        if s is None:
+            raise ValueError("MatMul of mismatched shapes " + repr([f.shape for f in self.args]))
+        return s
+
+
+class Transpose(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        r, c = self.args[0].shape
+        return (c, r)
+
+
+class Inverse(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        _need_square(self.args[0], "inverse")
+        return self.args[0].shape
+
+
+class MatPow(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        _need_square(self.args[0], "matrix power")
+        if not isinstance(self.args[1], int) or abs(self.args[1]) < 2:
+            raise ValueError("MatPow exponent must be an int with |k| >= 2")
+        return self.args[0].shape
+
+
+class Trace(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        _need_square(self.args[0], "trace")
+        return (1, 1)
+
+
+class Det(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        _need_square(self.args[0], "det")
+        return (1, 1)
+
+
+class LogDet(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        _need_square(self.args[0], "logdet")
+        return (1, 1)
+
+
+class Norm(Node):
+    """Euclidean norm of a vector, Frobenius norm of a matrix."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        return (1, 1)
+
+
+class Sum(Node):
+    """Sum of all entries."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        return (1, 1)
+
+
+class DiagMat(Node):
+    """diag(v): the diagonal matrix with the vector v on its diagonal."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        r, c = self.args[0].shape
+        if c != 1:
+            raise ValueError("diag of a vector needs a column vector")
+        return (r, r)
+
+
+class DiagVec(Node):
+    """diag(X): the diagonal of a square matrix, as a column vector."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        _need_square(self.args[0], "diag")
+        return (self.args[0].shape[0], 1)
+
+
+class Pow(Node):
+    """A scalar to a scalar power."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        if self.args[0].shape != (1, 1) or self.args[1].shape != (1, 1):
+            raise ValueError("Pow needs a scalar base and exponent")
+        return (1, 1)
+
+
+class Func(Node):
+    """A scalar function, applied elementwise to a vector or matrix."""
+    __slots__ = ()
+
+    def __init__(self, name: str, arg: Node):
+        if name not in ELEMENTWISE_FUNCS:
+            raise ValueError(f"unknown function {name}")
+        super().__init__(name, arg)
+
+    name = property(lambda self: self.args[0])
+
+    def _infer_shape(self):
+        return self.args[1].shape
+
+
+class Hadamard(Node):
+    __slots__ = ()
+
+    def _infer_shape(self):
+        if len(self.args) < 2:
+            raise ValueError("Hadamard needs two or more factors")
+        s = self.args[0].shape
+        for f in self.args[1:]:
+            if f.shape != s:
+                raise ValueError(f"Hadamard of {s} and {f.shape}")
+        return s
+
+
+class HadPow(Node):
+    """Elementwise power: the exponent is a scalar or an array of the base's shape.
+
+    A scalar base with an array exponent (``2 .^ x``) has the exponent's shape.
+    """
+    __slots__ = ()
+
+    def _infer_shape(self):
+        b, e = self.args[0].shape, self.args[1].shape
+        if e == (1, 1) or e == b:
+            return b
+        if b == (1, 1):
+            return e
+        raise ValueError(f"HadPow of {b} and {e}")
+
+
+class D(Node):
+    """The differential d(x)."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        return self.args[0].shape
+
+
+NODE_CLASSES = (Sym, Num, Ident, Ones, Zeros, Add, MatMul, Transpose, Inverse, MatPow, Trace,
+                Det, LogDet, Norm, Sum, DiagMat, DiagVec, Pow, Func, Hadamard, HadPow, D)
+
+ZERO = Num(0)
+ONE = Num(1)
+MINUS_ONE = Num(-1)
+
+
+# -- generic traversal ---------------------------------------------------
+
+def walk(node: Node):
+    """Pre-order traversal, children left to right (a fixed, documented order)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def contains(node: Node, target: Node) -> bool:
+    return any(n == target for n in walk(node))
+
+
+def free_syms(node: Node) -> list:
+    """Variables in order of first appearance."""
+    seen, out = set(), []
+    for n in walk(node):
+        if isinstance(n, Sym) and n.name not in seen:
+            seen.add(n.name)
+            out.append(n)
+    return out
+
+
+def node_count(node: Node) -> int:
+    return sum(1 for _ in walk(node))
+
+
+def depth(node: Node) -> int:
+    best, stack = 0, [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        best = max(best, d)
+        stack.extend((c, d + 1) for c in n.children)
+    return best

@@ -1,0 +1,229 @@
+"""Plain-text printers: the input notation (parses back) and Unicode for reading.
+
+``to_text(node)`` writes SPEC section 1 notation: ``parse(to_text(e))`` gives a
+tree equal to ``e`` (a property the tests check).  ``to_pretty(node)`` writes
+the readable form of the ``text`` output: ``tr(A dX B)``, ``Xᵀ``, ``(XᵀX)⁻¹``.
+
+Parentheses come from the precedence table below and the tree, never from the
+printed string.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .. import ir
+
+ADD, MUL, NEG, POW, ATOM = 10, 20, 25, 30, 40
+
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def num_str(v: Fraction) -> str:
+    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
+def leading_coef(node: ir.Node) -> tuple:
+    """(c, rest): node == c * rest, with rest None when node is a number."""
+    if isinstance(node, ir.Num):
+        return node.value, None
+    if isinstance(node, ir.MatMul) and isinstance(node.args[0], ir.Num):
+        rest = node.args[1:]
+        return node.args[0].value, (rest[0] if len(rest) == 1 else ir.MatMul(*rest))
+    return Fraction(1), node
+
+
+def is_negative(node: ir.Node) -> bool:
+    return leading_coef(node)[0] < 0
+
+
+def is_reciprocal(node: ir.Node) -> bool:
+    return isinstance(node, ir.Pow) and node.args[1] == ir.MINUS_ONE
+
+
+def is_elementwise_reciprocal(node: ir.Node) -> bool:
+    return isinstance(node, ir.HadPow) and node.args[1] == ir.MINUS_ONE
+
+
+class TextPrinter:
+    """One function per node class; ``pretty`` selects the Unicode reading form."""
+
+    def __init__(self, pretty: bool = False):
+        self.pretty = pretty
+        self.table = {cls: getattr(self, "_" + cls.__name__) for cls in ir.NODE_CLASSES}
+
+    # -- entry points -------------------------------------------------------
+    def __call__(self, node: ir.Node) -> str:
+        return self.p(node)[0]
+
+    def p(self, node: ir.Node) -> tuple:
+        """(string, precedence)."""
+        return self.table[type(node)](node)
+
+    def at(self, node: ir.Node, prec: int) -> str:
+        s, q = self.p(node)
+        return f"({s})" if q < prec else s
+
+    # -- leaves -------------------------------------------------------------
+    def _Sym(self, n):
+        return n.name, ATOM
+
+    def _Num(self, n):
+        v = n.value
+        if v < 0:
+            return "-" + num_str(-v), NEG
+        return num_str(v), (ATOM if v.denominator == 1 else MUL)
+
+    def _Ident(self, n):
+        return "I", ATOM
+
+    def _Ones(self, n):
+        return ("1" if self.pretty else "ones"), ATOM
+
+    def _Zeros(self, n):
+        return ("0" if self.pretty else "zeros"), ATOM
+
+    # -- sums and products ---------------------------------------------------
+    def _Add(self, n):
+        parts = []
+        for i, t in enumerate(n.args):
+            if i and is_negative(t):
+                c, rest = leading_coef(t)
+                neg = ir.Num(-c) if rest is None else (
+                    rest if c == -1 else ir.MatMul(ir.Num(-c), *(
+                        rest.args if isinstance(rest, ir.MatMul) else (rest,))))
+                parts.append(" - " + self.at(neg, MUL))
+            elif i:
+                parts.append(" + " + self.at(t, MUL if not is_negative(t) else NEG))
+            else:
+                parts.append(self.at(t, NEG if is_negative(t) else MUL))
+        return "".join(parts), ADD
+
+    def _factor(self, f: ir.Node) -> str:
+        if isinstance(f, (ir.Hadamard, ir.Add)) or is_elementwise_reciprocal(f):
+            return "(" + self(f) + ")"
+        if isinstance(f, ir.Num):
+            return self.at(f, ATOM)
+        return self.at(f, POW)
+
+    def _MatMul(self, n):
+        factors = list(n.args)
+        coef = Fraction(1)
+        if isinstance(factors[0], ir.Num):
+            coef = factors.pop(0).value
+        denoms = []
+        if not self.pretty:
+            while factors and is_reciprocal(factors[-1]) and len(factors) > 1:
+                denoms.insert(0, factors.pop().args[0])
+        sep = " " if self.pretty else "*"
+        body = []
+        for f in factors:
+            if is_reciprocal(f) and not self.pretty:
+                body.append(self.at(f.args[0], ATOM) + "^-1")
+            else:
+                body.append(self._factor(f))
+        s = sep.join(body)
+        if coef != 1:
+            mag = abs(coef)
+            if mag != 1:
+                s = num_str(mag) + sep + s
+            if coef < 0:
+                s = "-" + s
+        for d in denoms:
+            s += "/" + self.at(d, ATOM)
+        if coef < 0:
+            return s, NEG
+        return s, MUL
+
+    def _Hadamard(self, n):
+        parts = [self._had_factor(n.args[0])]
+        for f in n.args[1:]:
+            if is_elementwise_reciprocal(f):
+                parts.append((" ⊘ " if self.pretty else " ./ ") + self._had_factor(f.args[0]))
+            else:
+                parts.append((" ⊙ " if self.pretty else " .* ") + self._had_factor(f))
+        return "".join(parts), MUL
+
+    def _had_factor(self, f):
+        if isinstance(f, (ir.MatMul, ir.Add, ir.Hadamard)) or is_elementwise_reciprocal(f) \
+                or (isinstance(f, ir.Num) and (f.value < 0 or f.value.denominator != 1)):
+            return "(" + self(f) + ")"
+        return self.at(f, POW)
+
+    # -- postfix --------------------------------------------------------------
+    def _Transpose(self, n):
+        return self.at(n.args[0], ATOM) + ("ᵀ" if self.pretty else "'"), POW
+
+    def _Inverse(self, n):
+        if self.pretty:
+            return self.at(n.args[0], ATOM) + "⁻¹", POW
+        return f"inv({self(n.args[0])})", ATOM
+
+    def _MatPow(self, n):
+        k = n.args[1]
+        if self.pretty:
+            return self.at(n.args[0], ATOM) + str(k).translate(_SUP), POW
+        return f"{self.at(n.args[0], ATOM)}^{k}", POW
+
+    def _exponent(self, e: ir.Node) -> str:
+        if isinstance(e, ir.Num) and e.value.denominator == 1:
+            return num_str(e.value) if e.value >= 0 else "-" + num_str(-e.value)
+        if isinstance(e, ir.Sym):
+            return e.name
+        return "(" + self(e) + ")"
+
+    def _Pow(self, n):
+        base, e = n.args
+        if e == ir.MINUS_ONE and not self.pretty:
+            return "1/" + self.at(base, ATOM), MUL
+        if self.pretty and isinstance(e, ir.Num) and e.value.denominator == 1:
+            if isinstance(base, ir.Norm):
+                return self(base) + str(e.value).translate(_SUP), POW
+            return self.at(base, ATOM) + str(e.value).translate(_SUP), POW
+        return f"{self.at(base, ATOM)}^{self._exponent(e)}", POW
+
+    def _HadPow(self, n):
+        base, e = n.args
+        if e == ir.MINUS_ONE:
+            return ("1 ⊘ " if self.pretty else "1 ./ ") + self._had_factor(base), MUL
+        op = "^∘" if self.pretty else " .^ "
+        return f"{self.at(base, ATOM)}{op}{self._exponent(e)}", POW
+
+    # -- functions --------------------------------------------------------------
+    def _call(self, name, arg):
+        return f"{name}({self(arg)})", ATOM
+
+    def _Trace(self, n):
+        return self._call("tr", n.args[0])
+
+    def _Det(self, n):
+        return self._call("det", n.args[0])
+
+    def _LogDet(self, n):
+        return self._call("log det" if self.pretty else "logdet", n.args[0])
+
+    def _Norm(self, n):
+        if self.pretty:
+            return f"‖{self(n.args[0])}‖", ATOM
+        return self._call("norm", n.args[0])
+
+    def _Sum(self, n):
+        return self._call("sum", n.args[0])
+
+    def _DiagMat(self, n):
+        return self._call("diag", n.args[0])
+
+    def _DiagVec(self, n):
+        return self._call("diag", n.args[0])
+
+    def _Func(self, n):
+        return self._call(n.name, n.args[1])
+
+    def _D(self, n):
+        a = n.args[0]
+        if isinstance(a, ir.Sym):
+            return "d" + a.name, (ATOM if self.pretty else POW)
+        return "d" + self.at(a, ATOM) if self.pretty else f"d({self(a)})", ATOM
+
+
+to_text = TextPrinter(pretty=False)
+to_pretty = TextPrinter(pretty=True)

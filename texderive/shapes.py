@@ -1,0 +1,581 @@
+"""Kinds, declarations and symbolic shapes: from a syntax tree to typed IR.
+
+Elaboration runs in two passes.  The first walks the syntax tree, gives every
+sub-expression a shape whose dimensions are union-find variables, unifies them
+through products, sums, traces and inverses, and decides what each operator
+means (a product of matrices or a scaling, a scalar or a matrix power, an
+elementwise or a scalar function).  The second builds the immutable IR with
+every dimension resolved to a name (``"m"``) or a number.
+
+A clash raises :class:`ShapeError` naming the sub-expression, both shapes and
+the column, e.g. ``shape clash in A*x: A is m×n, x is p×1 at col 1``.
+"""
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from . import ir
+from .errors import ParseError, ShapeError, TexderiveError, UnsupportedError
+from .notation import Syn
+
+GREEK = frozenset("""alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi
+    pi rho sigma tau upsilon phi chi psi omega""".split())
+KINDS = ("scalar", "vector", "matrix", "symmetric")
+_DIM_POOL = ("m", "n", "p", "q", "r", "s", "k", "l", "t", "u", "v", "w")
+
+
+def split_name(name: str) -> tuple:
+    """(base, subscript): ``X1`` -> (X, 1), ``Sigma_k`` -> (Sigma, k), ``Wq`` -> (Wq, '')."""
+    if "_" in name:
+        base, _, sub = name.partition("_")
+        return base, sub
+    m = re.match(r"(.*?[A-Za-z])(\d+)\Z", name)
+    if m:
+        return m.group(1), m.group(2)
+    return name, ""
+
+
+def default_kind(name: str) -> str:
+    base = split_name(name)[0]
+    if base in GREEK:
+        return "scalar"
+    return "matrix" if name[0].isupper() else "vector"
+
+
+def parse_declaration(name: str, decl: str) -> tuple:
+    """``'matrix m n'`` -> ('matrix', ('m', 'n')); sizes are names or positive integers."""
+    if not isinstance(decl, str):
+        raise ParseError(f"the declaration of {name} must be a string such as 'matrix m n'")
+    words = decl.replace(",", " ").split()
+    if not words or words[0] not in KINDS:
+        raise ParseError(f"bad declaration {name}: {decl!r}: the kind must be one of "
+                         f"{', '.join(KINDS)}, optionally followed by sizes ('X: matrix m n')")
+    kind, sizes = words[0], words[1:]
+    want = {"scalar": 0, "vector": 1, "matrix": 2, "symmetric": 1}[kind]
+    if sizes and len(sizes) != want:
+        raise ParseError(f"bad declaration {name}: {decl!r}: a {kind} takes {want} "
+                         f"size{'s' if want != 1 else ''}")
+    out = []
+    for s in sizes:
+        if re.fullmatch(r"[1-9]\d{0,5}", s):
+            out.append(int(s))
+        elif re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", s):
+            out.append(s)
+        else:
+            raise ParseError(f"bad size {s!r} in the declaration of {name}")
+    return kind, tuple(out)
+
+
+def parse_let(let) -> dict:
+    """Normalise declarations: a dict {name: decl} or strings 'name: decl'."""
+    out = {}
+    if let is None:
+        return out
+    if isinstance(let, str):
+        let = [let]
+    items = let.items() if isinstance(let, dict) else []
+    if not isinstance(let, dict):
+        pairs = []
+        for item in let:
+            if not isinstance(item, str) or ":" not in item:
+                raise ParseError(f"bad declaration {item!r}: write 'name: kind [sizes]'")
+            n, _, d = item.partition(":")
+            pairs.append((n.strip(), d.strip()))
+        items = pairs
+    for name, decl in items:
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise ParseError(f"bad name {name!r} in a declaration")
+        if name in ("I", "ones", "zeros"):
+            raise ParseError(f"{name} is reserved and cannot be declared")
+        out[name] = parse_declaration(name, decl)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# dimension variables
+
+class DimVar:
+    __slots__ = ("parent", "name", "flex")
+
+    def __init__(self, name: str, flex: bool):
+        self.parent, self.name, self.flex = None, name, flex
+
+
+def find(d):
+    while isinstance(d, DimVar) and d.parent is not None:
+        d = d.parent
+    return d
+
+
+class _Clash(Exception):
+    pass
+
+
+def unify(a, b) -> None:
+    a, b = find(a), find(b)
+    if a is b:
+        return
+    if isinstance(a, int) and isinstance(b, int):
+        if a != b:
+            raise _Clash()
+        return
+    if isinstance(a, int):
+        a, b = b, a
+    # a is a DimVar
+    if isinstance(b, int):
+        if b == 1 and not a.flex:
+            raise _Clash()
+        a.parent = b
+        return
+    if a.flex:
+        a.parent = b
+    elif b.flex:
+        b.parent = a
+    else:
+        b.parent = a
+
+
+def dim_str(d) -> str:
+    d = find(d)
+    return str(d) if isinstance(d, int) else d.name
+
+
+def shape_str(shape) -> str:
+    return f"{dim_str(shape[0])}×{dim_str(shape[1])}"
+
+
+def is_one(d) -> bool:
+    return find(d) == 1
+
+
+def is_scalar_shape(shape) -> bool:
+    return is_one(shape[0]) and is_one(shape[1])
+
+
+# ---------------------------------------------------------------------------
+# pass 1: shapes and meaning
+
+class E:
+    """An elaborated sub-expression: what to build, its children and its shape."""
+    __slots__ = ("op", "kids", "shape", "data", "syn")
+
+    def __init__(self, op, kids, shape, syn, data=None):
+        self.op, self.kids, self.shape, self.syn, self.data = op, tuple(kids), shape, syn, data
+
+
+class Elaborator:
+    def __init__(self, source: str, let: dict):
+        self.source = source
+        self.let = let
+        self.names = {}            # name -> (kind, shape)
+        self.spelling = {}         # (base, sub) -> name
+        self.dim_names = {}        # declared size name -> DimVar
+        self.used = {s for _, (_, sizes) in let.items() for s in sizes if isinstance(s, str)}
+        self.pool = 0
+
+    # -- helpers -----------------------------------------------------------
+    def text(self, syn: Syn) -> str:
+        return self.source[syn.pos:syn.end].strip()
+
+    def fresh(self, flex: bool = False) -> DimVar:
+        while True:
+            i = self.pool
+            self.pool += 1
+            name = _DIM_POOL[i] if i < len(_DIM_POOL) else f"d{i - len(_DIM_POOL) + 1}"
+            if name not in self.used:
+                self.used.add(name)
+                return DimVar(name, flex)
+
+    def declared_dim(self, size):
+        if isinstance(size, int):
+            return size
+        if size not in self.dim_names:
+            self.dim_names[size] = DimVar(size, False)
+        return self.dim_names[size]
+
+    def clash(self, syn: Syn, parts) -> ShapeError:
+        desc = ", ".join(f"{self.text(s)} is {shape_str(sh)}" for s, sh in parts)
+        return ShapeError(f"shape clash in {self.text(syn)}: {desc}", pos=syn.pos,
+                          source=self.source, length=syn.end - syn.pos)
+
+    def unify_shapes(self, syn, parts, a, b):
+        try:
+            unify(a[0], b[0])
+            unify(a[1], b[1])
+        except _Clash:
+            raise self.clash(syn, parts) from None
+
+    def need(self, cond: bool, syn: Syn, msg: str, cls=ShapeError):
+        if not cond:
+            raise cls(msg, pos=syn.pos, source=self.source, length=syn.end - syn.pos)
+
+    def square(self, syn: Syn, e: E, what: str):
+        try:
+            unify(e.shape[0], e.shape[1])
+        except _Clash:
+            raise ShapeError(f"{what} needs a square matrix, but {self.text(e.syn)} is "
+                             f"{shape_str(e.shape)}", pos=syn.pos, source=self.source,
+                             length=syn.end - syn.pos) from None
+
+    # -- dispatch ----------------------------------------------------------
+    def elab(self, syn: Syn) -> E:
+        return getattr(self, "_" + syn.kind)(syn)
+
+    def _paren(self, syn):
+        inner = self.elab(syn.kids[0])
+        return E(inner.op, inner.kids, inner.shape, syn, inner.data)
+
+    def _num(self, syn):
+        return E("num", (), (1, 1), syn, syn.value)
+
+    def _const(self, syn):
+        if syn.value == "I":
+            d = self.fresh(flex=True)
+            return E("ident", (), (d, d), syn)
+        return E(syn.value, (), (self.fresh(flex=True), self.fresh(flex=True)), syn)
+
+    def _name(self, syn):
+        name = syn.value
+        if name not in self.names:
+            key = split_name(name)
+            other = self.spelling.setdefault(key, name)
+            if other != name:
+                raise ParseError(f"{other} and {name} print alike; use one spelling",
+                                 pos=syn.pos, source=self.source, length=syn.end - syn.pos)
+            kind, sizes = self.let.get(name, (default_kind(name), ()))
+            dims = [self.declared_dim(s) for s in sizes]
+            if kind == "scalar":
+                shape = (1, 1)
+            elif kind == "vector":
+                shape = (dims[0] if dims else self.fresh(), 1)
+            elif kind == "symmetric":
+                d = dims[0] if dims else self.fresh()
+                shape = (d, d)
+            else:
+                shape = tuple(dims) if dims else (self.fresh(), self.fresh())
+            self.names[name] = (kind, shape)
+        kind, shape = self.names[name]
+        return E("sym", (), shape, syn, (name, kind))
+
+    def _neg(self, syn):
+        a = self.elab(syn.kids[0])
+        return E("neg", (a,), a.shape, syn)
+
+    def _broadcast(self, e: E, shape, syn) -> E:
+        """A scalar standing where an array is needed: s -> s*ones."""
+        return E("bcast", (e,), shape, syn)
+
+    def _add(self, syn):
+        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+        if syn.kind == "sub":
+            b = E("neg", (b,), b.shape, b.syn)
+        sa, sb = is_scalar_shape(a.shape), is_scalar_shape(b.shape)
+        if sa and not sb:
+            a = self._broadcast(a, b.shape, a.syn)
+        elif sb and not sa:
+            b = self._broadcast(b, a.shape, b.syn)
+        else:
+            self.unify_shapes(syn, [(a.syn, a.shape), (b.syn, b.shape)], a.shape, b.shape)
+        return E("add", (a, b), a.shape, syn)
+
+    _sub = _add
+
+    def _mul(self, syn):
+        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+        if is_scalar_shape(a.shape):
+            shape = b.shape
+        elif is_scalar_shape(b.shape):
+            shape = a.shape
+        else:
+            try:
+                unify(a.shape[1], b.shape[0])
+            except _Clash:
+                raise self.clash(syn, [(a.syn, a.shape), (b.syn, b.shape)]) from None
+            shape = (a.shape[0], b.shape[1])
+        return E("mul", (a, b), shape, syn)
+
+    def _div(self, syn):
+        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+        if not is_scalar_shape(b.shape):
+            raise ShapeError(f"division by {self.text(b.syn)}, which is {shape_str(b.shape)}, "
+                             f"not a scalar; use inv(...) or ./", pos=syn.pos, source=self.source,
+                             length=syn.end - syn.pos)
+        return E("div", (a, b), a.shape, syn)
+
+    def _hmul(self, syn):
+        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+        if is_scalar_shape(a.shape) or is_scalar_shape(b.shape):
+            shape = b.shape if is_scalar_shape(a.shape) else a.shape
+            return E("mul", (a, b), shape, syn)
+        self.unify_shapes(syn, [(a.syn, a.shape), (b.syn, b.shape)], a.shape, b.shape)
+        return E("hmul", (a, b), a.shape, syn)
+
+    def _hdiv(self, syn):
+        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+        if is_scalar_shape(b.shape):
+            return E("div", (a, b), a.shape, syn)
+        if is_scalar_shape(a.shape):
+            return E("hdiv", (a, b), b.shape, syn)
+        self.unify_shapes(syn, [(a.syn, a.shape), (b.syn, b.shape)], a.shape, b.shape)
+        return E("hdiv", (a, b), a.shape, syn)
+
+    def _transpose(self, syn):
+        a = self.elab(syn.kids[0])
+        return E("transpose", (a,), (a.shape[1], a.shape[0]), syn)
+
+    def _int_exponent(self, syn: Syn):
+        """The integer literal of a matrix power's exponent, or None."""
+        while syn.kind == "paren":
+            syn = syn.kids[0]
+        sign = 1
+        if syn.kind == "neg":
+            sign, syn = -1, syn.kids[0]
+            while syn.kind == "paren":
+                syn = syn.kids[0]
+        if syn.kind == "num" and syn.value.denominator == 1:
+            return sign * int(syn.value)
+        return None
+
+    def _pow(self, syn):
+        base = self.elab(syn.kids[0])
+        if is_scalar_shape(base.shape):
+            exp = self.elab(syn.kids[1])
+            self.need(is_scalar_shape(exp.shape), syn,
+                      f"the exponent {self.text(exp.syn)} is {shape_str(exp.shape)}, not a scalar")
+            return E("pow", (base, exp), (1, 1), syn)
+        k = self._int_exponent(syn.kids[1])
+        if k is None:
+            raise ShapeError(f"{self.text(base.syn)} is {shape_str(base.shape)}: a matrix power "
+                             f"needs an integer exponent (use .^ for an elementwise power)",
+                             pos=syn.pos, source=self.source, length=syn.end - syn.pos)
+        self.square(syn, base, "a matrix power")
+        if abs(k) > 64:
+            raise UnsupportedError(f"matrix power {k} is beyond the limit of 64", pos=syn.pos,
+                                   source=self.source, length=syn.end - syn.pos)
+        return E("matpow", (base,), base.shape, syn, k)
+
+    def _hpow(self, syn):
+        base, exp = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+        if is_scalar_shape(exp.shape):
+            shape = base.shape
+        elif is_scalar_shape(base.shape):
+            shape = exp.shape
+        else:
+            self.unify_shapes(syn, [(base.syn, base.shape), (exp.syn, exp.shape)],
+                              base.shape, exp.shape)
+            shape = base.shape
+        if is_scalar_shape(base.shape) and is_scalar_shape(exp.shape):
+            return E("pow", (base, exp), (1, 1), syn)
+        return E("hpow", (base, exp), shape, syn)
+
+    def _call(self, syn):
+        fn = syn.value
+        if len(syn.kids) != 1:
+            raise ParseError(f"{fn} takes one argument, got {len(syn.kids)}", pos=syn.pos,
+                             source=self.source, length=syn.end - syn.pos)
+        arg_syn = syn.kids[0]
+        while arg_syn.kind == "paren":
+            arg_syn = arg_syn.kids[0]
+        if fn == "log" and arg_syn.kind == "call" and arg_syn.value == "det":
+            fn, syn_arg = "logdet", arg_syn.kids[0]
+            a = self.elab(syn_arg)
+            self.square(syn, a, "logdet")
+            return E("logdet", (a,), (1, 1), syn)
+        a = self.elab(syn.kids[0])
+        if fn in ("tr", "det", "logdet", "inv"):
+            self.square(syn, a, {"tr": "trace", "inv": "the inverse"}.get(fn, fn))
+            return E(fn, (a,), a.shape if fn == "inv" else (1, 1), syn)
+        if fn == "norm2":
+            try:
+                unify(a.shape[1], 1)
+            except _Clash:
+                raise ShapeError(f"norm2 is for vectors, but {self.text(a.syn)} is "
+                                 f"{shape_str(a.shape)}", pos=syn.pos, source=self.source,
+                                 length=syn.end - syn.pos) from None
+            return E("norm", (a,), (1, 1), syn)
+        if fn in ("norm", "sum"):
+            return E(fn, (a,), (1, 1), syn)
+        if fn == "diag":
+            if is_scalar_shape(a.shape):
+                raise ShapeError(f"diag of the scalar {self.text(a.syn)}", pos=syn.pos,
+                                 source=self.source, length=syn.end - syn.pos)
+            if is_one(a.shape[1]):
+                return E("diagmat", (a,), (a.shape[0], a.shape[0]), syn)
+            self.square(syn, a, "diag of a matrix")
+            return E("diagvec", (a,), (a.shape[0], 1), syn)
+        return E("func", (a,), a.shape, syn, fn)
+
+
+# ---------------------------------------------------------------------------
+# pass 2: build the IR
+
+def _neg(node: ir.Node) -> ir.Node:
+    if isinstance(node, ir.Num):
+        return ir.Num(-node.value)
+    if isinstance(node, ir.MatMul) and isinstance(node.args[0], ir.Num):
+        c = -node.args[0].value
+        rest = node.args[1:]
+        if c == 1:
+            return rest[0] if len(rest) == 1 else ir.MatMul(*rest)
+        return ir.MatMul(ir.Num(c), *rest)
+    return ir.MatMul(ir.MINUS_ONE, node)
+
+
+def make_product(factors) -> ir.Node:
+    """Flatten nested products and merge number factors into one leading coefficient."""
+    flat = []
+    for f in factors:
+        flat.extend(f.args if isinstance(f, ir.MatMul) else (f,))
+    coef = Fraction(1)
+    rest = []
+    for f in flat:
+        if isinstance(f, ir.Num):
+            coef *= f.value
+        else:
+            rest.append(f)
+    if not rest:
+        return ir.Num(coef)
+    if coef != 1:
+        rest.insert(0, ir.Num(coef))
+    return rest[0] if len(rest) == 1 else ir.MatMul(*rest)
+
+
+def make_sum(terms) -> ir.Node:
+    flat = []
+    for t in terms:
+        flat.extend(t.args if isinstance(t, ir.Add) else (t,))
+    return flat[0] if len(flat) == 1 else ir.Add(*flat)
+
+
+class Builder:
+    def __init__(self):
+        self.dims = {}
+
+    def dim(self, d):
+        d = find(d)
+        return d if isinstance(d, int) else d.name
+
+    def build(self, e: E) -> ir.Node:
+        return getattr(self, "_" + e.op)(e)
+
+    def kids(self, e):
+        return [self.build(k) for k in e.kids]
+
+    def _num(self, e):
+        return ir.Num(e.data)
+
+    def _sym(self, e):
+        name, kind = e.data
+        return ir.Sym(name, kind, self.dim(e.shape[0]), self.dim(e.shape[1]))
+
+    def _ident(self, e):
+        return ir.Ident(self.dim(e.shape[0]))
+
+    def _ones(self, e):
+        return ir.Ones(self.dim(e.shape[0]), self.dim(e.shape[1]))
+
+    def _zeros(self, e):
+        return ir.Zeros(self.dim(e.shape[0]), self.dim(e.shape[1]))
+
+    def _neg(self, e):
+        return _neg(self.build(e.kids[0]))
+
+    def _bcast(self, e):
+        s = self.build(e.kids[0])
+        ones = ir.Ones(self.dim(e.shape[0]), self.dim(e.shape[1]))
+        return make_product([s, ones])
+
+    def _add(self, e):
+        return make_sum(self.kids(e))
+
+    def _mul(self, e):
+        return make_product(self.kids(e))
+
+    def _div(self, e):
+        a, b = self.kids(e)
+        if isinstance(b, ir.Num):
+            if b.value == 0:
+                raise ParseError("division by zero", pos=e.syn.pos)
+            return make_product([ir.Num(1 / b.value), a])
+        return make_product([a, ir.Pow(b, ir.MINUS_ONE)])
+
+    def _hmul(self, e):
+        a, b = self.kids(e)
+        flat = []
+        for f in (a, b):
+            flat.extend(f.args if isinstance(f, ir.Hadamard) else (f,))
+        return ir.Hadamard(*flat)
+
+    def _hdiv(self, e):
+        a, b = self.kids(e)
+        inv = ir.HadPow(b, ir.MINUS_ONE)
+        if a.is_scalar:
+            return make_product([a, inv])
+        flat = list(a.args) if isinstance(a, ir.Hadamard) else [a]
+        return ir.Hadamard(*flat, inv)
+
+    def _transpose(self, e):
+        return ir.Transpose(self.build(e.kids[0]))
+
+    def _matpow(self, e):
+        base, k = self.build(e.kids[0]), e.data
+        if k == 0:
+            return ir.Ident(base.shape[0])
+        if k == 1:
+            return base
+        if k == -1:
+            return ir.Inverse(base)
+        return ir.MatPow(base, k)
+
+    def _pow(self, e):
+        return ir.Pow(*self.kids(e))
+
+    def _hpow(self, e):
+        return ir.HadPow(*self.kids(e))
+
+    def _tr(self, e):
+        return ir.Trace(self.build(e.kids[0]))
+
+    def _det(self, e):
+        return ir.Det(self.build(e.kids[0]))
+
+    def _logdet(self, e):
+        return ir.LogDet(self.build(e.kids[0]))
+
+    def _inv(self, e):
+        return ir.Inverse(self.build(e.kids[0]))
+
+    def _norm(self, e):
+        return ir.Norm(self.build(e.kids[0]))
+
+    def _sum(self, e):
+        return ir.Sum(self.build(e.kids[0]))
+
+    def _diagmat(self, e):
+        return ir.DiagMat(self.build(e.kids[0]))
+
+    def _diagvec(self, e):
+        return ir.DiagVec(self.build(e.kids[0]))
+
+    def _func(self, e):
+        return ir.Func(e.data, self.build(e.kids[0]))
+
+
+def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True) -> ir.Node:
+    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f)."""
+    el = Elaborator(source, let)
+    e = el.elab(syn)
+    if scalar:
+        try:
+            unify(e.shape[0], 1)
+            unify(e.shape[1], 1)
+        except _Clash:
+            raise ShapeError(f"f must be a scalar, but {el.text(syn)} is {shape_str(e.shape)}",
+                             pos=syn.pos, source=source, length=syn.end - syn.pos) from None
+    try:
+        return Builder().build(e)
+    except ValueError as exc:       # an IR constructor refused: a shape the first pass missed
+        raise ShapeError(f"shapes do not fit: {exc}", pos=syn.pos, source=source) from None
+    except TexderiveError as exc:
+        raise exc.with_source(source)
