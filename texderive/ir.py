@@ -141,6 +141,26 @@ class Add(Node):
         return s
 
 
+def flatten_factors(factors) -> list:
+    """Splice nested products into one chain where that keeps the chain's meaning.
+
+    A 1x1 sub-product such as ``(x'*y)`` inside ``A*(x'*y)*B`` scales; spliced, the
+    chain ``A*x'*y*B`` would no longer fit, so such a factor stays grouped.
+    """
+    out = []
+    for i, f in enumerate(factors):
+        if isinstance(f, MatMul):
+            trial = out + list(f.args)
+            rest = [g.shape for g in factors[i + 1:]]
+            whole = product_shape([g.shape for g in out] + [f.shape] + rest)
+            spliced = product_shape([g.shape for g in trial] + rest)
+            if spliced is not None and spliced == whole:
+                out = trial
+                continue
+        out.append(f)
+    return out
+
+
 def product_shape(shapes) -> tuple:
     """Shape of a product chain in which 1x1 factors scale (None on a clash)."""
     acc = None

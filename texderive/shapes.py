@@ -424,9 +424,7 @@ def _neg(node: ir.Node) -> ir.Node:
 
 def make_product(factors) -> ir.Node:
     """Flatten nested products and merge number factors into one leading coefficient."""
-    flat = []
-    for f in factors:
-        flat.extend(f.args if isinstance(f, ir.MatMul) else (f,))
+    flat = ir.flatten_factors(list(factors))
     coef = Fraction(1)
     rest = []
     for f in flat:

@@ -1,0 +1,73 @@
+"""The Python API behind :func:`texderive.derive` (SPEC section 2)."""
+from __future__ import annotations
+
+import re
+
+from . import ir, notation, shapes
+from .errors import LimitError, ParseError, TexderiveError
+
+MAX_IR_DEPTH = 150
+
+
+def parse_function(expr: str, let: dict, latex: bool = False):
+    """(syntax, IR) of the scalar function f."""
+    if not isinstance(expr, str):
+        raise ParseError("the expression must be a string")
+    if latex:
+        from .latex_input import parse_latex
+        syn = parse_latex(expr)
+    else:
+        syn = notation.parse(expr)
+    f = shapes.elaborate(syn, expr, let)
+    if ir.depth(f) > MAX_IR_DEPTH:
+        raise LimitError(f"the expression is nested more than {MAX_IR_DEPTH} levels deep",
+                         pos=0, source=expr)
+    return syn, f
+
+
+def find_wrt(f: ir.Node, wrt: str, source: str) -> ir.Sym:
+    if not isinstance(wrt, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", wrt or ""):
+        raise ParseError(f"bad variable name {wrt!r} for --wrt")
+    for s in ir.free_syms(f):
+        if s.name == wrt:
+            return s
+    raise ParseError(f"the variable {wrt} does not occur in the expression", pos=0, source=source)
+
+
+def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = False,
+           exact: bool = False, exact_timeout: float = 60.0):
+    from .engine import derive_ir
+    from .steps import Derivation
+    try:
+        decls = shapes.parse_let(let)
+        raw_let = _raw_let(let)
+        _, f = parse_function(expr, decls, latex)
+        wrt_sym = find_wrt(f, wrt, expr)
+        steps, g = derive_ir(f, wrt_sym)
+        d = Derivation(source=expr, wrt=wrt, let=raw_let, latex_input=latex, f=f,
+                       wrt_sym=wrt_sym, steps=steps, gradient=g)
+        if check or exact:
+            d.run_check(exact=exact, exact_timeout=exact_timeout)
+        return d
+    except TexderiveError as exc:
+        if isinstance(expr, str):
+            exc.with_source(expr)
+        raise
+    except RecursionError:
+        raise LimitError("the expression is too deeply nested to process") from None
+    except MemoryError:
+        raise LimitError("the derivation ran out of memory") from None
+
+
+def _raw_let(let) -> dict:
+    if not let:
+        return {}
+    if isinstance(let, dict):
+        return {str(k): str(v) for k, v in let.items()}
+    if isinstance(let, str):
+        let = [let]
+    out = {}
+    for item in let:
+        n, _, d = str(item).partition(":")
+        out[n.strip()] = d.strip()
+    return out

@@ -1,0 +1,519 @@
+"""Canonical forms: transposes at the leaves, symmetry facts, like terms, factoring.
+
+Everything here rewrites a node into an equal node (as matrices, for all
+values of the variables); nothing here records steps.  The engine decides when
+to call what and records the step.
+
+- :func:`tp` is the transpose of a node with transposes pushed to the leaves
+  (``(AB)' = B'A'``), using symmetry (``S' = S`` for a symmetric S, ``X'X``,
+  ``inv`` of a symmetric matrix) and the fact that a 1x1 value equals its
+  transpose.  Sums and inverses of non-symmetric matrices keep an outer
+  transpose (``(Dx + d)'``, ``inv(X)'``): pushing into them only lengthens.
+- :func:`simplify` tidies a tree bottom-up: flattening, number coefficients,
+  ``X I``, ``1 *``, ``ones .* F``, zeros, double transposes, like terms.
+- :func:`compact` chooses the smallest of a few equal forms of a gradient
+  (as is, factored, expanded and collected, one outer transpose).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from . import ir
+from .ir import (Add, D, DiagMat, DiagVec, Func, Hadamard, HadPow, Ident, Inverse, MatMul,
+                 MatPow, Num, Ones, Pow, Sym, Transpose, Zeros)
+
+
+# ---------------------------------------------------------------------------
+# construction helpers (flatten and merge numbers; never reorder)
+
+def is_zero(n: ir.Node) -> bool:
+    return isinstance(n, Zeros) or (isinstance(n, Num) and n.value == 0)
+
+
+def zero_like(n: ir.Node) -> ir.Node:
+    return Num(0) if n.shape == (1, 1) else Zeros(*n.shape)
+
+
+def coef_split(n: ir.Node) -> tuple:
+    """(c, factors): n == c * product(factors); factors empty for a number."""
+    if isinstance(n, Num):
+        return n.value, ()
+    if isinstance(n, MatMul):
+        c, rest = Fraction(1), []
+        for f in n.args:
+            if isinstance(f, Num):
+                c *= f.value
+            else:
+                rest.append(f)
+        return c, tuple(rest)
+    return Fraction(1), (n,)
+
+
+def mul(*factors, shape=None) -> ir.Node:
+    """Product of factors: flattens, merges numbers into one leading coefficient,
+    drops 1 and identities next to other matrices, and absorbs zeros."""
+    flat = ir.flatten_factors(list(factors))
+    c = Fraction(1)
+    rest = []
+    for f in flat:
+        if isinstance(f, Num):
+            c *= f.value
+        else:
+            rest.append(f)
+    full = ir.product_shape([f.shape for f in flat]) if flat else (1, 1)
+    if c == 0 or any(isinstance(f, Zeros) for f in rest):
+        return zero_like_shape(full)
+    # identities: drop an I that multiplies a non-scalar neighbour
+    if len(rest) > 1:
+        kept = [f for f in rest if not isinstance(f, Ident)]
+        if kept and ir.product_shape([f.shape for f in kept]) == full:
+            rest = kept
+        if not rest:
+            rest = [Ident(full[0])]
+    if not rest:
+        return Num(c)
+    if c != 1:
+        rest.insert(0, Num(c))
+    return rest[0] if len(rest) == 1 else MatMul(*rest)
+
+
+def zero_like_shape(shape) -> ir.Node:
+    return Num(0) if shape == (1, 1) else Zeros(*shape)
+
+
+def add(*terms) -> ir.Node:
+    flat = []
+    for t in terms:
+        flat.extend(t.args if isinstance(t, Add) else (t,))
+    shape = flat[0].shape if flat else (1, 1)
+    flat = [t for t in flat if not is_zero(t)]
+    if not flat:
+        return zero_like_shape(shape)
+    return flat[0] if len(flat) == 1 else Add(*flat)
+
+
+def scale(c, n: ir.Node) -> ir.Node:
+    return mul(Num(c), n)
+
+
+def neg(n: ir.Node) -> ir.Node:
+    return scale(-1, n)
+
+
+def hadamard(*factors) -> ir.Node:
+    flat = []
+    for f in factors:
+        flat.extend(f.args if isinstance(f, Hadamard) else (f,))
+    shape = None
+    for f in flat:
+        if f.shape != (1, 1):
+            shape = f.shape
+    if shape is None:
+        return mul(*flat)
+    scalars = [f for f in flat if f.shape == (1, 1)]
+    arrays = [f for f in flat if f.shape != (1, 1)]
+    if any(isinstance(f, Zeros) for f in arrays) or any(is_zero(s) for s in scalars):
+        return Zeros(*shape)
+    kept = [f for f in arrays if not isinstance(f, Ones)]
+    if not kept:
+        kept = [Ones(*shape)]
+    core = kept[0] if len(kept) == 1 else Hadamard(*kept)
+    return mul(*scalars, core) if scalars else core
+
+
+# ---------------------------------------------------------------------------
+# symmetry and transposes
+
+def is_symmetric(n: ir.Node) -> bool:
+    """True when n equals its transpose for every value of the variables."""
+    if n.shape[0] != n.shape[1]:
+        return False
+    if n.shape == (1, 1):
+        return True
+    if isinstance(n, Sym):
+        return n.kind == "symmetric"
+    if isinstance(n, (Ident, Ones, Zeros, DiagMat)):
+        return True
+    if isinstance(n, (Inverse, Transpose, Func)):
+        return is_symmetric(n.args[-1] if isinstance(n, Func) else n.args[0])
+    if isinstance(n, MatPow):
+        return is_symmetric(n.args[0])
+    if isinstance(n, HadPow):
+        return is_symmetric(n.args[0]) and is_symmetric(n.args[1])
+    if isinstance(n, Hadamard):
+        return all(is_symmetric(f) for f in n.args)
+    if isinstance(n, Add):
+        if all(is_symmetric(t) for t in n.args):
+            return True
+        terms = list(n.args)
+        return sorted(map(_key, terms)) == sorted(_key(tp(t)) for t in terms)
+    if isinstance(n, MatMul):
+        c, fs = coef_split(n)
+        fs = [f for f in fs if f.shape != (1, 1)]
+        k = len(fs)
+        for i in range(k // 2):
+            if tp(fs[i]) != fs[k - 1 - i]:
+                return False
+        return k % 2 == 0 or is_symmetric(fs[k // 2])
+    return False
+
+
+def _key(n: ir.Node) -> str:
+    from .printers.text import to_text
+    return to_text(n)
+
+
+def tp(n: ir.Node) -> ir.Node:
+    """The transpose of n, pushed to the leaves (see the module docstring)."""
+    if n.shape == (1, 1) and not isinstance(n, D):
+        return n
+    if isinstance(n, Transpose):
+        return n.args[0]
+    if isinstance(n, Sym):
+        return n if n.kind == "symmetric" else Transpose(n)
+    if isinstance(n, (Ident, DiagMat)):
+        return n
+    if isinstance(n, Ones):
+        return Ones(n.args[1], n.args[0])
+    if isinstance(n, Zeros):
+        return Zeros(n.args[1], n.args[0])
+    if isinstance(n, MatMul):
+        c, fs = coef_split(n)
+        return mul(Num(c), *[tp(f) for f in reversed(fs)])
+    if isinstance(n, Hadamard):
+        return hadamard(*[tp(f) for f in n.args])
+    if isinstance(n, Func):
+        return Func(n.name, tp(n.args[1]))
+    if isinstance(n, HadPow):
+        return HadPow(tp(n.args[0]), tp(n.args[1]))
+    if is_symmetric(n):
+        return n
+    if isinstance(n, Inverse) and isinstance(n.args[0], Transpose):
+        return Inverse(n.args[0].args[0])
+    if isinstance(n, Add):
+        # keep (P + Q)' unless every term transposes to a shorter form
+        pushed = [tp(t) for t in n.args]
+        if sum(ir.node_count(t) for t in pushed) < sum(ir.node_count(t) for t in n.args):
+            return add(*pushed)
+    return Transpose(n)
+
+
+# ---------------------------------------------------------------------------
+# simplification
+
+def simplify(n: ir.Node) -> ir.Node:
+    """Bottom-up tidy-up; the result is equal to n."""
+    memo = {}
+    return _simp(n, memo)
+
+
+def _simp(n: ir.Node, memo: dict) -> ir.Node:
+    if n in memo:
+        return memo[n]
+    kids = [(_simp(a, memo) if isinstance(a, ir.Node) else a) for a in n.args]
+    out = _simp_node(n, kids)
+    memo[n] = out
+    return out
+
+
+def _simp_node(n: ir.Node, kids: list) -> ir.Node:
+    cls = type(n)
+    if cls is MatMul:
+        return merge_ones(merge_powers(order_scalars(mul(*kids))))
+    if cls is Add:
+        return collect(add(*kids))
+    if cls is Hadamard:
+        return hadamard(*kids)
+    if cls is Transpose:
+        return tp(kids[0])
+    if cls is Inverse:
+        a = kids[0]
+        if isinstance(a, Ident):
+            return a
+        if isinstance(a, Inverse):
+            return a.args[0]
+        if isinstance(a, Transpose):
+            return tp(Inverse(a.args[0]))
+        c, fs = coef_split(a)
+        if c != 1 and fs:
+            return mul(Num(1 / c), Inverse(mul(*fs)))
+        return Inverse(a)
+    if cls is ir.Trace:
+        a = kids[0]
+        if is_zero(a):
+            return Num(0)
+        if a.shape == (1, 1):
+            return a
+        c, fs = coef_split(a)
+        if c != 1 and fs:
+            return mul(Num(c), ir.Trace(mul(*fs)))
+        return ir.Trace(a)
+    if cls is Pow:
+        b, e = kids
+        if isinstance(e, Num) and e.value == 1:
+            return b
+        if isinstance(e, Num) and e.value == 0:
+            return Num(1)
+        if isinstance(b, Num) and isinstance(e, Num) and e.value.denominator == 1 and b.value != 0:
+            return Num(b.value ** int(e.value))
+        if isinstance(b, Pow) and isinstance(b.args[1], Num) and isinstance(e, Num) \
+                and e.value.denominator == 1:
+            return Pow(b.args[0], Num(b.args[1].value * e.value))
+        return Pow(b, e)
+    if cls is HadPow:
+        b, e = kids
+        if isinstance(e, Num) and e.value == 1:
+            return b
+        return HadPow(b, e)
+    if cls is MatPow:
+        return MatPow(kids[0], kids[1])
+    if cls is D and is_zero(kids[0]):
+        return zero_like(kids[0])
+    return n.rebuild(*kids)
+
+
+def _is_reciprocal(f: ir.Node) -> bool:
+    return isinstance(f, Pow) and f.args[1] == Num(-1)
+
+
+def order_scalars(n: ir.Node) -> ir.Node:
+    """In a product, scalar factors commute: the number first, then the other
+    scalars, then the matrices, then reciprocals (printed as a division)."""
+    if not isinstance(n, MatMul):
+        return n
+    nums = [f for f in n.args if isinstance(f, Num)]
+    scal = [f for f in n.args if f.shape == (1, 1) and not isinstance(f, Num) and not _is_reciprocal(f)]
+    recs = [f for f in n.args if _is_reciprocal(f)]
+    mats = [f for f in n.args if f.shape != (1, 1)]
+    if not mats:
+        new = nums + scal + recs
+    else:
+        new = nums + scal + mats + recs
+    if ir.product_shape([f.shape for f in new]) != n.shape:
+        return n
+    return n if tuple(new) == n.args else MatMul(*new)
+
+
+def merge_ones(n: ir.Node) -> ir.Node:
+    """ones(a,1)*ones(1,b) = ones(a,b); ones' = ones of the transposed shape."""
+    if not isinstance(n, MatMul):
+        return n
+    out = []
+    for f in n.args:
+        if isinstance(f, Transpose) and isinstance(f.args[0], Ones):
+            f = tp(f.args[0])
+        if out and isinstance(f, Ones) and isinstance(out[-1], Ones) and f.args[0] == 1 \
+                and out[-1].args[1] == 1:
+            out[-1] = Ones(out[-1].args[0], f.args[1])
+            continue
+        out.append(f)
+    if len(out) == len(n.args) and tuple(out) == n.args:
+        return n
+    return out[0] if len(out) == 1 else MatMul(*out)
+
+
+def positive_first(n: ir.Node) -> ir.Node:
+    """A sum that starts with a minus reads better from a positive term."""
+    if not isinstance(n, Add):
+        return n
+    terms = list(n.args)
+    if coef_split(terms[0])[0] >= 0:
+        return n
+    for i, t in enumerate(terms):
+        if coef_split(t)[0] > 0:
+            return Add(t, *terms[:i], *terms[i + 1:])
+    return n
+
+
+def merge_powers(n: ir.Node) -> ir.Node:
+    """Adjacent equal non-scalar factors of a product become a power: X X -> X^2."""
+    if not isinstance(n, MatMul):
+        return n
+    out = []
+    for f in n.args:
+        base, k = (f.args[0], f.args[1]) if isinstance(f, MatPow) else (f, 1)
+        if out and f.shape != (1, 1) and base.shape[0] == base.shape[1] \
+                and not isinstance(base, D):
+            pb, pk = out[-1]
+            if pb == base:
+                out[-1] = (base, pk + k)
+                continue
+        out.append((base, k))
+    if len(out) == len(n.args):
+        return n
+    factors = [b if k == 1 else MatPow(b, k) for b, k in out]
+    return factors[0] if len(factors) == 1 else MatMul(*factors)
+
+
+def _term_parts(t: ir.Node) -> tuple:
+    c, fs = coef_split(t)
+    rest = mul(*fs) if fs else None
+    return c, rest
+
+
+def collect(n: ir.Node) -> ir.Node:
+    """Collect like terms of a sum: 2*A*x + A*x -> 3*A*x (order of first appearance)."""
+    if not isinstance(n, Add):
+        return n
+    order, coefs = [], {}
+    for t in n.args:
+        c, rest = _term_parts(t)
+        key = rest if rest is not None else Num(1)
+        if key not in coefs:
+            order.append(key)
+            coefs[key] = Fraction(0)
+        coefs[key] += c
+    terms = [scale(coefs[k], k) for k in order if coefs[k] != 0]
+    if not terms:
+        return zero_like(n)
+    return add(*terms)
+
+
+# ---------------------------------------------------------------------------
+# expansion and factoring (for compact forms)
+
+def expand(n: ir.Node) -> ir.Node:
+    """Distribute products (matrix and Hadamard) and transposes over sums."""
+    memo = {}
+
+    def go(x):
+        if x in memo:
+            return memo[x]
+        kids = [(go(a) if isinstance(a, ir.Node) else a) for a in x.args]
+        if isinstance(x, MatMul):
+            out = _distribute(kids, mul)
+        elif isinstance(x, Hadamard):
+            out = _distribute(kids, hadamard)
+        elif isinstance(x, Transpose):
+            a = kids[0]
+            out = add(*[tp(t) for t in a.args]) if isinstance(a, Add) else tp(a)
+        elif isinstance(x, Add):
+            out = collect(add(*kids))
+        else:
+            out = x.rebuild(*kids)
+        memo[x] = out
+        return out
+
+    return go(n)
+
+
+def _distribute(factors, combine):
+    terms = [[]]
+    for f in factors:
+        parts = f.args if isinstance(f, Add) else (f,)
+        if len(terms) * len(parts) > 64:
+            return combine(*factors)
+        terms = [t + [p] for t in terms for p in parts]
+    return collect(add(*[combine(*t) for t in terms]))
+
+
+def _factors(t: ir.Node) -> tuple:
+    c, fs = coef_split(t)
+    return c, list(fs)
+
+
+def factor(n: ir.Node) -> ir.Node:
+    """Pull a common number, left factors and right factors out of a sum, recursively."""
+    if not isinstance(n, Add):
+        return n
+    parts = [_factors(t) for t in n.args]
+    coefs = [c for c, _ in parts]
+    g = _gcd_fraction(coefs)
+    if all(c < 0 for c in coefs):
+        g = -g
+    lists = [fs for _, fs in parts]
+    # common left prefix / right suffix of non-scalar factors
+    pre = 0
+    while all(len(fs) > pre for fs in lists) and all(fs[pre] == lists[0][pre] for fs in lists):
+        pre += 1
+    suf = 0
+    while all(len(fs) > pre + suf for fs in lists) and \
+            all(fs[len(fs) - 1 - suf] == lists[0][len(lists[0]) - 1 - suf] for fs in lists):
+        suf += 1
+    left = lists[0][:pre]
+    right = lists[0][len(lists[0]) - suf:] if suf else []
+    if not left and not right and g == 1:
+        return n
+    inner_terms = []
+    for (c, fs) in parts:
+        mid = fs[pre:len(fs) - suf]
+        if mid:
+            inner_terms.append(mul(Num(c / g), *mid))
+        else:
+            shape = _mid_shape(left, right, n.shape)
+            if shape is None:
+                return n
+            inner_terms.append(mul(Num(c / g), Ident(shape[0])) if shape[0] == shape[1]
+                               and shape != (1, 1) else Num(c / g) if shape == (1, 1) else None)
+            if inner_terms[-1] is None:
+                return n
+    inner = add(*inner_terms)
+    inner = factor(inner) if isinstance(inner, Add) else inner
+    try:
+        return mul(Num(g), *left, inner, *right)
+    except ValueError:
+        return n
+
+
+def _mid_shape(left, right, full):
+    rows = left[-1].shape[1] if left else full[0]
+    cols = right[0].shape[0] if right else full[1]
+    if left and right:
+        return (rows, cols)
+    return (rows, cols)
+
+
+def _gcd_fraction(values) -> Fraction:
+    from math import gcd
+    num = 0
+    den = 1
+    for v in values:
+        num = gcd(num, abs(v.numerator))
+        den = den * v.denominator // gcd(den, v.denominator)
+    return Fraction(num, den) if num else Fraction(1)
+
+
+def size(n: ir.Node) -> int:
+    """Operators plus leaves of the printed form, as a reader counts them
+    (``-2`` and ``1/2`` are one number; parentheses are free)."""
+    from .notation import parse
+    from .printers.text import to_text
+    return _syn_size(parse(to_text(n)))
+
+
+def _syn_size(s) -> int:
+    if s.kind == "paren":
+        return _syn_size(s.kids[0])
+    if s.kind in ("num", "name", "const"):
+        return 1
+    if s.kind == "neg" and s.kids[0].kind == "num":
+        return 1
+    if s.kind == "div" and s.kids[0].kind == "num" and s.kids[1].kind == "num":
+        return 1
+    return 1 + sum(_syn_size(k) for k in s.kids)
+
+
+def compact(n: ir.Node) -> ir.Node:
+    """The smallest of several equal forms of n (ties keep the earlier candidate)."""
+    base = simplify(n)
+    cands = [base]
+    f = factor(base)
+    cands.append(f)
+    e = simplify(expand(base))
+    cands.append(e)
+    cands.append(factor(e))
+    if isinstance(base, Add) and base.shape != (1, 1):
+        inner = simplify(add(*[tp(t) for t in base.args]))
+        t = Transpose(factor(inner)) if not isinstance(inner, Transpose) else inner.args[0]
+        cands.append(t)
+    best = cands[0]
+    for c in cands[1:]:
+        if size(c) < size(best):
+            best = c
+    return _tidy_sums(best)
+
+
+def _tidy_sums(n: ir.Node) -> ir.Node:
+    kids = [(_tidy_sums(a) if isinstance(a, ir.Node) else a) for a in n.args]
+    out = n.rebuild(*kids) if any(k is not a for k, a in zip(kids, n.args)) else n
+    return positive_first(out)

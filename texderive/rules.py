@@ -1,0 +1,132 @@
+"""The rule catalogue: one named, immutable value per rewrite the engine records.
+
+``RULES`` is ordered by priority within each phase (see :mod:`texderive.engine`).
+``id`` is the stable identifier cited by steps and the JSON document; the
+README documents every id with its statement.  ``number`` is the fixed number
+of the five basic rules of the lecture deck; every other *stated* rule gets
+6, 7, ... in order of first use (``steps.number_rules``); bookkeeping rules
+(``stated=False``) never get a number.
+
+``statement``/``text`` are the rule in LaTeX and plain text; ``example`` is a
+one-line instance in the input notation (mathsteps' ``// e.g.``).
+"""
+from __future__ import annotations
+
+
+class Rule:
+    __slots__ = ("id", "number", "stated", "statement", "text", "note", "example")
+
+    def __init__(self, id, number, stated, statement, text, note, example):
+        self.id, self.number, self.stated = id, number, stated
+        self.statement, self.text, self.note, self.example = statement, text, note, example
+
+    def __setattr__(self, name, value):
+        if hasattr(self, "example"):
+            raise AttributeError("Rule is immutable")
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"Rule({self.id!r})"
+
+
+_D = r"\mathrm{d}"
+
+RULES = (
+    # -- bookkeeping -------------------------------------------------------
+    Rule("expand", None, False, r"\|\mathbf{v}\|^2 = \mathbf{v}^\top\mathbf{v}",
+         "expand: ‖v‖² = vᵀv, multiply out, collect", "expand", "norm(A*x - b)^2 -> x'*A'*A*x - 2*b'*A*x + b'*b"),
+    Rule("differential", None, False, _D + r"y = " + _D + r"f",
+         "take the differential of both sides", "take the differential", "y = f -> dy = d(f)"),
+    # -- the five basic rules of the lecture deck ----------------------------
+    Rule("constant", 1, True, _D + r"\mathbf{C} = 0",
+         "dC = 0 for a constant C", "a constant has zero differential", "d(A) -> 0"),
+    Rule("product", 2, True,
+         _D + r"(\mathbf{X}\mathbf{Y}) = (" + _D + r"\mathbf{X})\mathbf{Y} + \mathbf{X}\," + _D + r"\mathbf{Y}",
+         "d(XY) = (dX)Y + X dY", "product rule", "d(A*X) -> d(A)*X + A*d(X)"),
+    Rule("transpose", 3, True, _D + r"(\mathbf{X}^\top) = (" + _D + r"\mathbf{X})^\top",
+         "d(Xᵀ) = (dX)ᵀ", "the differential of a transpose", "d(X') -> d(X)'"),
+    Rule("trace", 4, True, _D + r"\operatorname{tr}\mathbf{X} = \operatorname{tr}(" + _D + r"\mathbf{X})",
+         "d tr X = tr dX", "the differential of a trace", "d(tr(X)) -> tr(d(X))"),
+    Rule("inverse", 5, True,
+         _D + r"\mathbf{X}^{-1} = -\mathbf{X}^{-1}(" + _D + r"\mathbf{X})\mathbf{X}^{-1}",
+         "d X⁻¹ = −X⁻¹ (dX) X⁻¹", "the differential of an inverse", "d(inv(X)) -> -inv(X)*d(X)*inv(X)"),
+    # -- more differentials --------------------------------------------------
+    Rule("linearity", None, False,
+         _D + r"(\alpha\mathbf{X} + \beta\mathbf{Y}) = \alpha\," + _D + r"\mathbf{X} + \beta\," + _D + r"\mathbf{Y}",
+         "d is linear: d(aX + bY) = a dX + b dY (also for sum and diag)", "d is linear",
+         "d(2*X + Y) -> 2*d(X) + d(Y)"),
+    Rule("logdet", None, True,
+         _D + r"\log\det\mathbf{Y} = \operatorname{tr}(\mathbf{Y}^{-1}" + _D + r"\mathbf{Y})",
+         "d log det Y = tr(Y⁻¹ dY)", "the differential of a log-determinant",
+         "d(logdet(Y)) -> tr(inv(Y)*d(Y))"),
+    Rule("det", None, True,
+         _D + r"\det\mathbf{Y} = \det(\mathbf{Y})\operatorname{tr}(\mathbf{Y}^{-1}" + _D + r"\mathbf{Y})",
+         "d det Y = det(Y) tr(Y⁻¹ dY)", "the differential of a determinant",
+         "d(det(Y)) -> det(Y)*tr(inv(Y)*d(Y))"),
+    Rule("power", None, True,
+         _D + r"(\mathbf{X}^{k}) = \sum_{i=0}^{k-1}\mathbf{X}^{i}(" + _D + r"\mathbf{X})\mathbf{X}^{k-1-i}",
+         "d(Xᵏ) = Σᵢ Xⁱ (dX) Xᵏ⁻¹⁻ⁱ", "the differential of a matrix power",
+         "d(X^2) -> d(X)*X + X*d(X)"),
+    Rule("scalar_power", None, True, _D + r"(s^{p}) = p\,s^{p-1}\," + _D + r"s",
+         "d(sᵖ) = p sᵖ⁻¹ ds", "the differential of a power", "d(a^3) -> 3*a^2*d(a)"),
+    Rule("norm", None, True,
+         _D + r"\|\mathbf{V}\|^{2} = 2\operatorname{tr}(\mathbf{V}^\top" + _D + r"\mathbf{V}),\ "
+         + _D + r"\|\mathbf{V}\| = \operatorname{tr}(\mathbf{V}^\top" + _D + r"\mathbf{V})/\|\mathbf{V}\|",
+         "d‖V‖² = 2 tr(Vᵀ dV), d‖V‖ = tr(Vᵀ dV)/‖V‖", "the differential of a norm",
+         "d(norm(v)^2) -> 2*v'*d(v)"),
+    Rule("hadamard_product", None, True,
+         _D + r"(\mathbf{X}\odot\mathbf{Y}) = " + _D + r"\mathbf{X}\odot\mathbf{Y} + \mathbf{X}\odot" + _D + r"\mathbf{Y}",
+         "d(X ⊙ Y) = dX ⊙ Y + X ⊙ dY", "product rule for the elementwise product",
+         "d(X .* Y) -> d(X) .* Y + X .* d(Y)"),
+    Rule("chain", None, True, _D + r"g(\mathbf{X}) = g'(\mathbf{X})\odot" + _D + r"\mathbf{X}",
+         "d g(X) = g′(X) ⊙ dX (elementwise; g′(s) ds for a scalar)", "the chain rule",
+         "d(exp(x)) -> exp(x) .* d(x)"),
+    # -- from dy to tr(G' dX) ------------------------------------------------
+    Rule("distribute", None, False, r"\operatorname{tr}(\mathbf{P}(\mathbf{Q} + \mathbf{R})) = "
+         r"\operatorname{tr}(\mathbf{P}\mathbf{Q}) + \operatorname{tr}(\mathbf{P}\mathbf{R})",
+         "multiply out: products and traces distribute over sums", "multiply out",
+         "tr(A*(d(X) + d(X)')) -> tr(A*d(X)) + tr(A*d(X)')"),
+    Rule("scalar_factor", None, False, r"\operatorname{tr}(\mathbf{P}\,s\,\mathbf{Q}) = s\operatorname{tr}(\mathbf{P}\mathbf{Q})",
+         "a scalar factor commutes with everything", "move scalar factors to the front",
+         "tr(A*(x'*y)*d(X)) -> x'*y*tr(A*d(X))"),
+    Rule("sum_ones", None, False, r"\operatorname{sum}(\mathbf{P}) = \mathbf{1}^\top\mathbf{P}\mathbf{1}",
+         "sum(P) = 1ᵀ P 1", "write the sum of entries with ones", "sum(d(X)) -> ones'*d(X)*ones"),
+    Rule("scalar_transpose", None, True, r"\mathbf{p}^\top\mathbf{q} = \mathbf{q}^\top\mathbf{p}",
+         "a scalar equals its transpose: pᵀq = qᵀp", "a scalar equals its transpose",
+         "d(x)'*A*x -> x'*A'*d(x)"),
+    Rule("trace_transpose", None, True, r"\operatorname{tr}(\mathbf{M}^\top) = \operatorname{tr}(\mathbf{M})",
+         "tr(Mᵀ) = tr(M)", "a trace equals the trace of the transpose",
+         "tr(A*d(X)') -> tr(d(X)*A')"),
+    Rule("scalar_trace", None, False, r"s = \operatorname{tr}(s)",
+         "a scalar equals its own trace", "a scalar is its own trace", "a'*d(X)*b -> tr(a'*d(X)*b)"),
+    Rule("cyclic", None, True, r"\operatorname{tr}(\mathbf{P}\mathbf{Q}) = \operatorname{tr}(\mathbf{Q}\mathbf{P})",
+         "trace trick: tr(PQ) = tr(QP)", "trace trick (cyclic shift)",
+         "tr(A*d(X)*B) -> tr(B*A*d(X))"),
+    Rule("hadamard_trace", None, True,
+         r"\operatorname{tr}(\mathbf{A}^\top(\mathbf{B}\odot\mathbf{C})) = \operatorname{tr}((\mathbf{A}\odot\mathbf{B})^\top\mathbf{C})",
+         "tr(Aᵀ(B ⊙ C)) = tr((A ⊙ B)ᵀ C)", "move dX out of the elementwise product",
+         "tr(A'*(F .* d(X))) -> tr((A .* F)'*d(X))"),
+    Rule("diag_trace", None, True,
+         r"\operatorname{tr}(\mathbf{M}\operatorname{diag}(\mathbf{v})) = \operatorname{diag}(\mathbf{M})^\top\mathbf{v}",
+         "tr(M diag(v)) = diag(M)ᵀ v", "move dX out of diag", "tr(M*diag(d(x))) -> diag(M)'*d(x)"),
+    Rule("collect", None, False, r"a\mathbf{P} + b\mathbf{P} = (a + b)\mathbf{P}",
+         "collect like terms", "collect like terms", "tr(M*d(X)) + tr(M*d(X)) -> 2*tr(M*d(X))"),
+    Rule("read_off", None, False, r"\mathrm{d}y = \operatorname{tr}(\mathbf{G}^\top" + _D + r"\mathbf{X}) "
+         r"\Rightarrow \nabla_{\mathbf{X}} f = \mathbf{G}",
+         "dy = tr(Gᵀ dX) gives ∇f = G", "read off the gradient", "tr(B*A*d(X)) -> (B*A)'"),
+    Rule("transpose_product", None, False, r"(\mathbf{P}\mathbf{Q})^\top = \mathbf{Q}^\top\mathbf{P}^\top",
+         "(PQ)ᵀ = QᵀPᵀ", "transpose of a product", "(B*A)' -> A'*B'"),
+    Rule("simplify", None, False, r"\mathbf{P} = \mathbf{P}",
+         "tidy up: collect like terms, take out common factors", "tidy up", "A'*A*x - A'*b -> A'*(A*x - b)"),
+    Rule("symmetric", None, False,
+         r"\nabla_{\mathbf{S}} f = \tfrac{1}{2}(\mathbf{H} + \mathbf{H}^\top)",
+         "for a symmetric variable the gradient is (H + Hᵀ)/2", "symmetric variable",
+         "tr(A*S) -> (A + A')/2"),
+)
+
+BY_ID = {r.id: r for r in RULES}
+BASIC = ("constant", "product", "transpose", "trace", "inverse")
+
+
+def rule(rule_id: str) -> Rule:
+    return BY_ID[rule_id]

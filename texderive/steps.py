@@ -1,0 +1,225 @@
+"""Step and Derivation records; ``Derivation.to_dict()`` is SPEC section 4.
+
+A :class:`Step` holds IR, never LaTeX: printers run when the document is made,
+with the notation the caller asks for.  A step's note is a tuple of segments:
+
+    "words"                  plain text
+    ("ref", rule_id)         the rule's number, "(2)" (nothing for bookkeeping rules)
+    ("rule", rule_id)        the rule's statement, as math
+    ("math", node)           an expression
+    ("eq", lhs, rhs)         lhs = rhs
+"""
+from __future__ import annotations
+
+import re
+
+from . import __version__
+from .rules import BASIC, BY_ID
+
+LHS = ("y", "dy", "grad")
+
+
+class Step:
+    __slots__ = ("rule", "lhs", "expr", "note")
+
+    def __init__(self, rule: str, lhs: str, expr, note: tuple = ()):
+        if rule not in BY_ID:
+            raise ValueError(f"unknown rule id {rule!r}")
+        if lhs not in LHS:
+            raise ValueError(f"bad lhs {lhs!r}")
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "lhs", lhs)
+        object.__setattr__(self, "expr", expr)
+        object.__setattr__(self, "note", tuple(note))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Step is immutable")
+
+    def __repr__(self) -> str:
+        return f"Step({self.rule!r}, {self.lhs!r}, {self.expr!r})"
+
+    def rule_ids(self):
+        """Rules this step cites: its own and those its note refers to."""
+        yield self.rule
+        for seg in self.note:
+            if isinstance(seg, tuple) and seg[0] in ("ref", "rule"):
+                yield seg[1]
+
+
+def number_rules(derivations, start: dict | None = None) -> dict:
+    """Rule numbers for one derivation or a deck: the five basic rules are (1)-(5);
+    every other stated rule gets 6, 7, ... in order of first use."""
+    numbers = dict(start or {})
+    for i, rid in enumerate(BASIC, 1):
+        numbers.setdefault(rid, i)
+    nxt = max([n for n in numbers.values()] + [5]) + 1
+    for d in derivations:
+        for step in d.steps:
+            for rid in step.rule_ids():
+                if BY_ID[rid].stated and rid not in numbers:
+                    numbers[rid] = nxt
+                    nxt += 1
+    return numbers
+
+
+class Derivation:
+    """The result of :func:`texderive.derive`: input, steps, gradient, check."""
+
+    def __init__(self, *, source: str, wrt: str, let: dict, latex_input: bool, f, wrt_sym,
+                 steps, gradient, check=None):
+        self.source, self.wrt, self.let, self.latex_input = source, wrt, dict(let), latex_input
+        self.f, self.wrt_sym, self.steps, self.gradient = f, wrt_sym, tuple(steps), gradient
+        self.check = check
+
+    # -- conveniences --------------------------------------------------------
+    @property
+    def gradient_text(self) -> str:
+        from .printers.text import to_text
+        return to_text(self.gradient)
+
+    @property
+    def gradient_numpy(self) -> str:
+        from .printers.numpy import to_numpy
+        return to_numpy(self.gradient, self.f, self.wrt_sym)
+
+    def __repr__(self) -> str:
+        return f"<Derivation d/d{self.wrt} {self.source!r}: {self.gradient_text}>"
+
+    def run_check(self, exact: bool = False, exact_timeout: float = 60.0) -> dict:
+        """Run the numeric (or exact) check; a failed check raises CheckError."""
+        from .check import exact_check, numeric_check
+        from .errors import CheckError
+        if exact:
+            result = exact_check(self.f, self.gradient, self.wrt_sym, timeout=exact_timeout)
+            if result.get("status") == "failed":
+                raise CheckError("the derived gradient failed its exact check")
+            if result.get("status") != "proved":
+                num = numeric_check(self.f, self.gradient, self.wrt_sym)
+                if not num["passed"]:
+                    raise CheckError("the derived gradient failed its numerical check")
+                result = {**result, "numeric": num}
+        else:
+            result = numeric_check(self.f, self.gradient, self.wrt_sym)
+            if not result["passed"]:
+                raise CheckError("the derived gradient failed its numerical check "
+                                 f"(max relative error {result['max_rel_error']:.2e})")
+        self.check = result
+        return result
+
+    # -- the document ------------------------------------------------------------
+    def to_dict(self, notation=None, numbers=None) -> dict:
+        from .printers import latex as L
+        from .printers.text import to_pretty, to_text
+        from .printers.numpy import to_numpy
+        nt = notation if notation is not None else L.LatexNotation()
+        numbers = number_rules([self], numbers)
+
+        def lhs_latex(kind: str) -> str:
+            if kind == "y":
+                return "y"
+            if kind == "dy":
+                return L.dy(nt)
+            return L.gradient_lhs(self.wrt_sym, nt)
+
+        used = []
+        for step in self.steps:
+            for rid in step.rule_ids():
+                if rid not in used:
+                    used.append(rid)
+        stated = sorted((r for r in used if r in numbers), key=lambda r: numbers[r])
+        rules = [{"id": rid, "number": numbers.get(rid), "latex": restyle(BY_ID[rid].statement, nt),
+                  "text": BY_ID[rid].text} for rid in stated + [r for r in used if r not in numbers]]
+        steps = []
+        for step in self.steps:
+            text, tex = note_strings(step.note, numbers, nt)
+            steps.append({
+                "rule": step.rule,
+                "number": numbers.get(step.rule),
+                "lhs": lhs_latex(step.lhs),
+                "latex": L.to_latex(step.expr, nt),
+                "text": to_pretty(step.expr),
+                "note": text,
+                "note_latex": tex,
+            })
+        doc = {
+            "generator": f"texderive {__version__}",
+            "input": {"expr": self.source, "wrt": self.wrt, "let": dict(self.let)},
+            "function": {"text": to_text(self.f), "latex": L.to_latex(self.f, nt)},
+            "rules": rules,
+            "steps": steps,
+            "gradient": {"text": to_text(self.gradient), "latex": L.to_latex(self.gradient, nt),
+                         "numpy": to_numpy(self.gradient, self.f, self.wrt_sym)},
+        }
+        if self.check is not None:
+            doc["check"] = dict(self.check)
+        return doc
+
+    def to_latex(self, notation=None, style: str = "chain") -> str:
+        from .render import render
+        return render(self.to_dict(notation), "latex", style=style)
+
+
+# ---------------------------------------------------------------------------
+# notes and rule statements in the caller's notation
+
+_ESC = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+        "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "<": r"\textless{}",
+        ">": r"\textgreater{}", "|": r"\textbar{}"}
+_ESC_TABLE = str.maketrans(_ESC)
+_UNICODE_MATH = {"ᵀ": r"^\top", "⁻¹": r"^{-1}", "∘": r"\circ", "−": "-", "‖": r"\|", "Σ": r"\Sigma",
+                 "⊙": r"\odot", "ᵏ": "^k"}
+
+
+def escape_text(s: str) -> str:
+    """Escape free text for LaTeX text mode (one pass)."""
+    out = s.translate(_ESC_TABLE)
+    # Unicode maths in our own notes becomes inline math
+    for k, v in _UNICODE_MATH.items():
+        out = out.replace(k, r"\(" + v + r"\)")
+    return out
+
+
+def restyle(statement: str, nt) -> str:
+    """A rule statement (written with \\mathrm{d}, ^\\top, \\operatorname{tr}, \\mathbf)
+    in the notation of nt."""
+    d = r"\dd" if nt.macros else (r"\operatorname{d}" if nt.differential == "operatorname"
+                                   else r"\mathrm{d}")
+    s = statement.replace(r"\mathrm{d}", d + " " if nt.macros else d)
+    s = s.replace(r"^\top", r"^\T" if nt.macros else
+                  {"top": r"^\top", "mathsf": r"^{\mathsf T}", "T": "^T"}[nt.transpose])
+    s = s.replace(r"\operatorname{tr}", r"\tr" if nt.macros else
+                  (r"\operatorname{Tr}" if nt.trace == "Tr" else r"\operatorname{tr}"))
+    bold = {"mathbf": r"\mathbf", "bm": r"\bm", "none": ""}[nt.bold]
+    if bold != r"\mathbf":
+        s = re.sub(r"\\mathbf\{([A-Za-z0-9]+)\}",
+                   (lambda m: m.group(1)) if not bold else (lambda m: bold + "{" + m.group(1) + "}"), s)
+    return s
+
+
+def note_strings(note: tuple, numbers: dict, nt) -> tuple:
+    from .printers import latex as L
+    from .printers.text import to_pretty
+    text, tex = [], []
+    for seg in note:
+        if isinstance(seg, str):
+            text.append(seg)
+            tex.append(escape_text(seg))
+            continue
+        kind = seg[0]
+        if kind == "ref":
+            n = numbers.get(seg[1])
+            text.append(f"({n})" if n is not None else "")
+            tex.append(rf"\(({n})\)" if n is not None else "")
+        elif kind == "rule":
+            r = BY_ID[seg[1]]
+            text.append(r.text)
+            tex.append(r"\(" + restyle(r.statement, nt) + r"\)")
+        elif kind == "math":
+            text.append(to_pretty(seg[1]))
+            tex.append(r"\(" + L.to_latex(seg[1], nt) + r"\)")
+        elif kind == "eq":
+            text.append(f"{to_pretty(seg[1])} = {to_pretty(seg[2])}")
+            tex.append(r"\(" + L.to_latex(seg[1], nt) + " = " + L.to_latex(seg[2], nt) + r"\)")
+    t = re.sub(r"\s+", " ", "".join(text)).strip().replace("by , ", "")
+    x = re.sub(r"[ \t]+", " ", "".join(tex)).strip().replace("by , ", "")
+    return t, x
