@@ -211,8 +211,8 @@ class MatPow(Node):
 
     def _infer_shape(self):
         _need_square(self.args[0], "matrix power")
-        if not isinstance(self.args[1], int) or abs(self.args[1]) < 2:
-            raise ValueError("MatPow exponent must be an int with |k| >= 2")
+        if not isinstance(self.args[1], int) or isinstance(self.args[1], bool) or self.args[1] < 2:
+            raise ValueError("MatPow exponent must be an int k >= 2 (X^-k is MatPow(inv(X), k))")
         return self.args[0].shape
 
 

@@ -524,6 +524,8 @@ class Builder:
             return base
         if k == -1:
             return ir.Inverse(base)
+        if k < 0:
+            return ir.MatPow(ir.Inverse(base), -k)
         return ir.MatPow(base, k)
 
     def _pow(self, e):

@@ -220,9 +220,14 @@ class TextPrinter:
 
     def _D(self, n):
         a = n.args[0]
-        if isinstance(a, ir.Sym):
-            return "d" + a.name, (ATOM if self.pretty else POW)
-        return "d" + self.at(a, ATOM) if self.pretty else f"d({self(a)})", ATOM
+        if self.pretty:
+            if isinstance(a, ir.Sym):
+                return "d" + a.name, POW - 1
+            s, q = self.p(a)
+            if q == ATOM and s[:1].isalpha():
+                return "d " + s, POW - 1        # d tr(X), d log det(Y)
+            return f"d({s})", POW - 1
+        return f"d({self(a)})", ATOM
 
 
 to_text = TextPrinter(pretty=False)
