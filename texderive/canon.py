@@ -74,7 +74,8 @@ def mul(*factors, shape=None) -> ir.Node:
         return Num(c)
     if c != 1:
         rest.insert(0, Num(c))
-    return rest[0] if len(rest) == 1 else MatMul(*rest)
+    out = rest[0] if len(rest) == 1 else MatMul(*rest)
+    return merge_ones(out)
 
 
 def zero_like_shape(shape) -> ir.Node:
@@ -114,9 +115,20 @@ def hadamard(*factors) -> ir.Node:
     arrays = [f for f in flat if f.shape != (1, 1)]
     if any(isinstance(f, Zeros) for f in arrays) or any(is_zero(s) for s in scalars):
         return Zeros(*shape)
-    kept = [f for f in arrays if not isinstance(f, Ones)]
+    kept = []
+    for f in arrays:
+        if isinstance(f, Ones):
+            continue
+        c, fs = coef_split(f)
+        if c != 1 and fs:
+            scalars.append(Num(c))
+            f = mul(*fs)
+        kept.append(f)
     if not kept:
         kept = [Ones(*shape)]
+    recips = [f for f in kept if isinstance(f, HadPow) and f.args[1] == Num(-1)]
+    if recips and len(recips) < len(kept):
+        kept = [f for f in kept if f not in recips] + recips
     core = kept[0] if len(kept) == 1 else Hadamard(*kept)
     return mul(*scalars, core) if scalars else core
 
@@ -219,7 +231,7 @@ def _simp(n: ir.Node, memo: dict) -> ir.Node:
 def _simp_node(n: ir.Node, kids: list) -> ir.Node:
     cls = type(n)
     if cls is MatMul:
-        return merge_ones(merge_powers(order_scalars(mul(*kids))))
+        return merge_ones(merge_powers(merge_scalar_powers(order_scalars(hoist_scalar_runs(mul(*kids))))))
     if cls is Add:
         return collect(add(*kids))
     if cls is Hadamard:
@@ -248,10 +260,16 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         if c != 1 and fs:
             return mul(Num(c), ir.Trace(mul(*fs)))
         return ir.Trace(a)
+    if cls is DiagMat and isinstance(kids[0], Ones):
+        return Ident(kids[0].args[0])
     if cls is Pow:
         b, e = kids
         if isinstance(e, Num) and e.value == 1:
             return b
+        if isinstance(e, Num) and e.value.denominator == 1 and isinstance(b, MatMul):
+            c, fs = coef_split(b)
+            if c != 1 and fs:
+                return mul(Num(c ** int(e.value)), _simp_node(Pow(mul(*fs), e), [mul(*fs), e]))
         if isinstance(e, Num) and e.value == 0:
             return Num(1)
         if isinstance(b, Num) and isinstance(e, Num) and e.value.denominator == 1 and b.value != 0:
@@ -264,6 +282,10 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         b, e = kids
         if isinstance(e, Num) and e.value == 1:
             return b
+        if isinstance(e, Num) and e.value.denominator == 1 and isinstance(b, MatMul):
+            c, fs = coef_split(b)
+            if c != 1 and fs and mul(*fs).shape == b.shape:
+                return mul(Num(c ** int(e.value)), HadPow(mul(*fs), e))
         return HadPow(b, e)
     if cls is MatPow:
         return MatPow(kids[0], kids[1])
@@ -292,6 +314,88 @@ def order_scalars(n: ir.Node) -> ir.Node:
     if ir.product_shape([f.shape for f in new]) != n.shape:
         return n
     return n if tuple(new) == n.args else MatMul(*new)
+
+
+def _scalar_base(f: ir.Node) -> tuple:
+    if isinstance(f, Pow) and isinstance(f.args[1], Num):
+        return f.args[0], f.args[1].value
+    return f, Fraction(1)
+
+
+def merge_scalar_powers(n: ir.Node) -> ir.Node:
+    """Equal scalar factors combine: s*s = s^2, s^a * s^b = s^(a+b), s/s = 1."""
+    if not isinstance(n, MatMul):
+        return n
+    order, powers = [], {}
+    others = []
+    for f in n.args:
+        if f.shape == (1, 1) and not isinstance(f, Num):
+            b, k = _scalar_base(f)
+            if b not in powers:
+                order.append(b)
+                powers[b] = Fraction(0)
+            powers[b] += k
+        else:
+            others.append(f)
+    if len(order) == sum(1 for f in n.args if f.shape == (1, 1) and not isinstance(f, Num)):
+        return n
+    scal = []
+    for b in order:
+        k = powers[b]
+        if k == 0:
+            continue
+        scal.append(b if k == 1 else Pow(b, Num(k)))
+    nums = [f for f in others if isinstance(f, Num)]
+    mats = [f for f in others if not isinstance(f, Num)]
+    return order_scalars(mul(*nums, *scal, *mats))
+
+
+def _chain_transposes(fs) -> int:
+    return sum(1 for f in fs for x in ir.walk(f) if isinstance(x, Transpose))
+
+
+def canonical_scalar_chain(fs: list) -> list:
+    """A 1x1 chain equals its transpose: pick the spelling with fewer transposes
+    (x'*A'*b -> b'*A*x), ties by the printed text."""
+    alt = [tp(f) for f in reversed(fs)]
+    a, b = _chain_transposes(fs), _chain_transposes(alt)
+    if b < a or (b == a and _key(MatMul(*alt)) < _key(MatMul(*fs))):
+        return alt
+    return fs
+
+
+def hoist_scalar_runs(n: ir.Node) -> ir.Node:
+    """A 1x1 sub-chain at either end of a product is a scalar: move it to the front.
+    ``x*x'*A*x`` -> ``(x'*A*x)*x``."""
+    if not isinstance(n, MatMul) or n.shape == (1, 1):
+        return n
+    c, fs = coef_split(n)
+    fs = list(fs)
+    scal = [f for f in fs if f.shape == (1, 1)]
+    fs = [f for f in fs if f.shape != (1, 1)]
+    changed = False
+    # suffix: fs[k:] is 1x1 and fs[k-1] is a column
+    for k in range(1, len(fs) - 1):
+        tail = fs[k:]
+        if ir.product_shape([f.shape for f in tail]) == (1, 1) and fs[k - 1].shape[1] == 1 \
+                and tail[0].shape[0] == 1:
+            scal.append(MatMul(*canonical_scalar_chain(tail)))
+            fs = fs[:k]
+            changed = True
+            break
+    for k in range(len(fs) - 1, 1, -1):
+        head = fs[:k]
+        if ir.product_shape([f.shape for f in head]) == (1, 1) and fs[k].shape[0] == 1 \
+                and head[-1].shape[1] == 1:
+            scal.append(MatMul(*canonical_scalar_chain(head)))
+            fs = fs[k:]
+            changed = True
+            break
+    if not changed:
+        return n
+    out = [Num(c)] if c != 1 else []
+    grouped = out + scal + fs
+    return MatMul(*grouped) if len(grouped) > 1 else grouped[0]
 
 
 def merge_ones(n: ir.Node) -> ir.Node:
@@ -434,33 +538,27 @@ def factor(n: ir.Node) -> ir.Node:
     right = lists[0][len(lists[0]) - suf:] if suf else []
     if not left and not right and g == 1:
         return n
+    mids = [fs[pre:len(fs) - suf] for _, fs in parts]
+    shapes = {mul(*m).shape for m in mids if m}
+    if len(shapes) > 1:
+        return n
+    shape = shapes.pop() if shapes else (1, 1)
     inner_terms = []
-    for (c, fs) in parts:
-        mid = fs[pre:len(fs) - suf]
+    for (c, _), mid in zip(parts, mids):
         if mid:
             inner_terms.append(mul(Num(c / g), *mid))
+        elif shape == (1, 1):
+            inner_terms.append(Num(c / g))
+        elif shape[0] == shape[1]:
+            inner_terms.append(mul(Num(c / g), Ident(shape[0])))
         else:
-            shape = _mid_shape(left, right, n.shape)
-            if shape is None:
-                return n
-            inner_terms.append(mul(Num(c / g), Ident(shape[0])) if shape[0] == shape[1]
-                               and shape != (1, 1) else Num(c / g) if shape == (1, 1) else None)
-            if inner_terms[-1] is None:
-                return n
-    inner = add(*inner_terms)
-    inner = factor(inner) if isinstance(inner, Add) else inner
+            return n
     try:
+        inner = add(*inner_terms)
+        inner = factor(inner) if isinstance(inner, Add) else inner
         return mul(Num(g), *left, inner, *right)
     except ValueError:
         return n
-
-
-def _mid_shape(left, right, full):
-    rows = left[-1].shape[1] if left else full[0]
-    cols = right[0].shape[0] if right else full[1]
-    if left and right:
-        return (rows, cols)
-    return (rows, cols)
 
 
 def _gcd_fraction(values) -> Fraction:

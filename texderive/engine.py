@@ -699,7 +699,7 @@ def _nf_cyclic(e: Engine, t: Term):
     if not t.traced and mul(*fs).shape != (1, 1):
         return None
     new = fs[i + 1:] + fs[:i + 1]
-    return Term(t.coef, new, t.traced)
+    return Term(t.coef, new, True)         # a scalar is its trace: the rotated chain is traced
 
 
 def _nf_hadamard(e: Engine, t: Term):

@@ -145,10 +145,16 @@ def flatten_factors(factors) -> list:
     """Splice nested products into one chain where that keeps the chain's meaning.
 
     A 1x1 sub-product such as ``(x'*y)`` inside ``A*(x'*y)*B`` scales; spliced, the
-    chain ``A*x'*y*B`` would no longer fit, so such a factor stays grouped.
+    chain ``A*x'*y*B`` would no longer fit (or would hide a scaling inside a matrix
+    chain, which transposing or rotating would break), so such a factor stays grouped.
     """
     out = []
+    has_matrix = any(g.shape != (1, 1) for g in factors)
     for i, f in enumerate(factors):
+        if isinstance(f, MatMul) and f.shape == (1, 1) and has_matrix and \
+                any(g.shape != (1, 1) for g in f.args):
+            out.append(f)          # a scalar sub-product such as (x'*A*x) stays one factor
+            continue
         if isinstance(f, MatMul):
             trial = out + list(f.args)
             rest = [g.shape for g in factors[i + 1:]]

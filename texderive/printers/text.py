@@ -222,11 +222,11 @@ class TextPrinter:
         a = n.args[0]
         if self.pretty:
             if isinstance(a, ir.Sym):
-                return "d" + a.name, POW - 1
+                return "d" + a.name, POW
             s, q = self.p(a)
             if q == ATOM and s[:1].isalpha():
-                return "d " + s, POW - 1        # d tr(X), d log det(Y)
-            return f"d({s})", POW - 1
+                return "d " + s, POW        # d tr(X), d log det(Y)
+            return f"d({s})", POW
         return f"d({self(a)})", ATOM
 
 

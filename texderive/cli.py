@@ -1,0 +1,335 @@
+"""texderive's command line: ``derive``, ``build``, ``init`` and ``sty``.
+
+A thin layer of click commands over :mod:`texderive.deck` (deriving and
+rendering), :mod:`texderive.render` and :mod:`texderive.io` (atomic writes).
+Only click and texderive's own standard-library-only modules load at start-up:
+the engine, NumPy, SymPy, Jinja2 and PyYAML load inside the commands that use
+them, so ``texderive --help`` stays fast and ``make`` can run the command many
+times.
+
+Every :class:`~texderive.errors.TexderiveError` becomes :class:`InputError`:
+exit status 2 and one paragraph on stderr (``Error: <what> at col N`` and a
+caret line under the expression), no traceback and no usage banner.
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import click
+
+from . import __version__
+from .deck import NOTATION_CHOICES
+
+FORMATS = ("latex", "standalone", "beamer", "markdown", "text", "json", "numpy")
+
+
+class InputError(click.ClickException):
+    """Bad input or an output that may not be written: exit 2, no usage banner."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, caret: str = ""):
+        super().__init__(message)
+        self.caret = caret
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+        if self.caret:
+            click.echo(self.caret, err=True)
+
+
+@contextlib.contextmanager
+def _errors():
+    """Turn texderive's errors (and runaway recursion or memory) into InputError."""
+    from .errors import TexderiveError
+    try:
+        yield
+    except TexderiveError as e:
+        raise InputError(str(e), e.caret()) from None
+    except RecursionError:
+        raise InputError("the expression is nested too deeply to handle") from None
+    except MemoryError:
+        raise InputError("out of memory: the expression or its derivation is too large") from None
+
+
+class Declaration(click.ParamType):
+    """``--let 'name: kind [sizes]'``, e.g. ``'S: symmetric n'`` or ``'X: matrix m n'``."""
+
+    name = "DECL"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        from .errors import TexderiveError
+        from .shapes import parse_let
+        name, sep, decl = str(value).partition(":")
+        if not sep:
+            self.fail(f"{value!r} is not a declaration: write 'name: kind [sizes]', "
+                      "e.g. 'S: symmetric n'", param, ctx)
+        name, decl = name.strip(), " ".join(decl.split())
+        try:
+            parse_let({name: decl})
+        except TexderiveError as e:
+            self.fail(e.message, param, ctx)
+        return name, decl
+
+
+def _let_dict(pairs) -> dict:
+    out = {}
+    for name, decl in pairs:
+        if name in out and out[name] != decl:
+            raise click.BadParameter(f"{name} is declared twice ({out[name]!r} and {decl!r})",
+                                     param_hint="'--let'")
+        out[name] = decl
+    return out
+
+
+def _emit(text: str, output, force: bool) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from .io import write_atomic
+    with _errors():
+        write_atomic(output, text, force=force)
+
+
+def _notation_options(f):
+    """The notation flags shared by ``derive`` (a deck has the same under ``notation:``)."""
+    helps = {
+        "bold": "bold vectors and matrices: \\mathbf (Greek in \\bm), \\bm, or plain letters",
+        "transpose": "transpose: ^\\top, ^{\\mathsf T} or ^T",
+        "trace": "trace operator: \\operatorname{tr} or \\operatorname{Tr}",
+        "gradient": "gradient: \\nabla_{\\mathbf X} f or \\frac{\\partial f}{\\partial \\mathbf X}",
+        "equals": "annotated equals: \\overset{(2)}{=} or \\stackrel{(2)}{=}",
+    }
+    for key in reversed(tuple(NOTATION_CHOICES)):
+        choices = NOTATION_CHOICES[key]
+        if key == "macros":
+            f = click.option("--macros/--no-macros", default=None,
+                             help="write texderive.sty's macros (\\tr, \\dd, ...) instead of "
+                                  "plain amsmath (see 'texderive sty')")(f)
+        else:
+            f = click.option(f"--{key}", type=click.Choice(choices), default=None,
+                             help=f"{helps[key]} (default {choices[0]})")(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="texderive")
+def main():
+    """Matrix gradients by the differential method, as LaTeX.
+
+    \b
+    Examples:
+      texderive derive 'tr(A*X*B)' --wrt X
+      texderive derive "log(det(X'*X))" --wrt X --format beamer -o logdet.tex
+      texderive build lecture.yaml -o lecture.tex
+      texderive init my-lecture && make -C my-lecture
+    """
+
+
+@main.command()
+@click.argument("expr")
+@click.option("--wrt", required=True, metavar="NAME",
+              help="the variable to differentiate with respect to")
+@click.option("--let", "lets", type=Declaration(), multiple=True,
+              help="declare a name: 'S: symmetric n', 'X: matrix m n', 'x: vector n', "
+                   "'lambda: scalar' (repeatable)")
+@click.option("--latex", is_flag=True, help="read EXPR as LaTeX (\\operatorname{tr}(...))")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="latex", show_default=True,
+              help="latex: an align* snippet; standalone: a whole article; beamer: frames to "
+                   "\\input into a deck; markdown: $$ blocks; text: Unicode steps; json: the "
+                   "derivation as data; numpy: the gradient as a NumPy expression")
+@click.option("--style", type=click.Choice(("chain", "steps")), default="chain",
+              show_default=True,
+              help="chain: one chain of equalities with numbered rules over the = signs; "
+                   "steps: one line per step with its justification")
+@click.option("--reveal", is_flag=True, help="beamer: uncover the derivation line by line")
+@click.option("--title", default="", help="title of the frame or document")
+@click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
+              help="a folder of *.tex.jinja templates that override the packaged ones")
+@click.option("--no-check", is_flag=True,
+              help="skip the numeric check of the gradient at random points")
+@click.option("--exact", is_flag=True,
+              help="also prove the gradient with SymPy for small concrete sizes")
+@click.option("--exact-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, metavar="SECONDS", help="time budget of --exact")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="write to this file (only if its content changes) instead of stdout")
+@click.option("--force", is_flag=True,
+              help="with -o: replace the file even if texderive did not write it")
+@_notation_options
+def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_check, exact,
+           exact_timeout, output, force, **notation):
+    """Derive the gradient of the scalar EXPR with respect to --wrt.
+
+    The gradient has the shape of the variable (denominator layout), and it
+    is checked numerically at random points unless --no-check is given.
+    An expression that starts with '-' goes after '--'.
+
+    \b
+    Examples:
+      texderive derive 'norm(A*x - b)^2' --wrt x
+      texderive derive 'logdet(S)' --wrt S --let 'S: symmetric' --format text
+      texderive derive '\\operatorname{tr}(\\mathbf{A}\\mathbf{X})' --latex --wrt X
+      texderive derive 'tr(A*X*B)' --wrt X --format beamer --reveal -o trace.tex
+      texderive derive -- '-logdet(X)' --wrt X
+    """
+    if no_check and exact:
+        raise click.UsageError("--no-check and --exact contradict each other")
+    from .deck import Entry, render_document
+    notation = {k: v for k, v in notation.items() if v is not None}
+    entry = Entry(expr=expr, wrt=wrt, title=title, let=_let_dict(lets), latex=latex)
+    meta = {"title": title} if title else {}
+    with _errors():
+        text = render_document([entry], fmt, notation=notation, style=style, reveal=reveal,
+                               check="none" if no_check else "exact" if exact else "numeric",
+                               exact_timeout=exact_timeout, template_dir=template_dir, meta=meta)
+    _emit(text, output, force)
+
+
+@main.command()
+@click.argument("deck_file", metavar="DECK.yaml", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="write to this file (only if its content changes) instead of stdout")
+@click.option("--force", is_flag=True,
+              help="with -o: replace the file even if texderive did not write it")
+@click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
+              help="a folder of *.tex.jinja templates that override the packaged ones")
+@click.option("--no-check", is_flag=True, help="skip the numeric checks")
+def build(deck_file, output, force, template_dir, no_check):
+    """Build one document (a Beamer deck or an article) from a deck file.
+
+    The deck lists derivations with their titles and texts, shared
+    declarations and notation; rules are numbered across the whole deck.
+    An error names the derivation, its title and its line, and writes nothing.
+
+    \b
+    Example:
+      texderive build lecture.yaml -o lecture.tex
+      latexmk -pdf -outdir=build lecture.tex
+    """
+    from . import deck
+    with _errors():
+        d = deck.load(deck_file)
+        text = deck.build(d, template_dir=template_dir, check="none" if no_check else None)
+    _emit(text, output, force)
+
+
+STARTER_DECK = """\
+# A texderive deck: 'make' turns it into deck.tex and build/deck.pdf.
+# Keys: title, subtitle, author, institute, format (beamer | article), style (chain | steps),
+# reveal (true: uncover each derivation line by line), check (numeric | exact | none),
+# notation (bold: mathbf | bm | none, transpose: top | mathsf | T, trace: tr | Tr,
+#           gradient: nabla | partial, equals: overset | stackrel, macros: true | false),
+# let (declarations shared by every derivation), derivations (a list).
+# Each derivation: title, text, expr, wrt, and optionally let, latex (true: expr is LaTeX), style.
+title: Matrix derivatives by the differential method
+author: Your Name
+format: beamer
+style: chain
+notation:
+  bold: mathbf
+  transpose: top
+let:
+  S: symmetric n
+derivations:
+  - title: Least squares
+    text: A is a constant matrix and b a constant vector.
+    expr: norm(A*x - b)^2
+    wrt: x
+  - title: A trace
+    text: The trace trick moves dX to the end.
+    expr: tr(A*X*B)
+    wrt: X
+  - title: A log-determinant
+    expr: log(det(X'*X))
+    wrt: X
+  - title: A symmetric variable
+    text: For a symmetric S the gradient is the symmetric (H + H')/2.
+    expr: logdet(S) - tr(B*S)
+    wrt: S
+"""
+
+STARTER_MAKEFILE = """\
+# Builds build/deck.pdf from deck.yaml: run 'make'.
+.DELETE_ON_ERROR:
+TEXDERIVE ?= texderive
+LATEXMK ?= latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error -outdir=build
+
+all: build/deck.pdf
+
+# texderive rewrites deck.tex only when it changes, so the PDF is rebuilt only then.
+deck.stamp: deck.yaml
+\t$(TEXDERIVE) build deck.yaml -o deck.tex
+\ttouch $@
+
+deck.tex: deck.stamp
+	@test -f $@ || $(TEXDERIVE) build deck.yaml -o $@
+
+build/deck.pdf: deck.tex texderive.sty
+\t$(LATEXMK) deck.tex
+
+clean:
+\trm -rf build deck.tex deck.stamp
+
+.PHONY: all clean
+"""
+
+
+@main.command()
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="overwrite the files if they exist")
+def init(directory, force):
+    """Start a lecture: a starter deck, a Makefile and texderive.sty in DIR.
+
+    Then 'make -C DIR' builds DIR/build/deck.pdf with latexmk.  Existing
+    files are never overwritten unless --force is given.
+
+    \b
+    Example:
+      texderive init my-lecture
+      cd my-lecture && make
+    """
+    import os
+    from .render import sty
+    files = {"deck.yaml": STARTER_DECK, "Makefile": STARTER_MAKEFILE, "texderive.sty": sty()}
+    paths = {name: os.path.join(directory, name) for name in files}
+    taken = [p for p in paths.values() if os.path.lexists(p)]
+    if taken and not force:
+        raise InputError(f"{', '.join(taken)} already exist{'s' if len(taken) == 1 else ''}; "
+                         "use --force to overwrite")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create {directory}: {e.strerror}") from None
+    from .io import write_atomic
+    with _errors():
+        for name, text in files.items():
+            write_atomic(paths[name], text, force=True)
+    click.echo(f"Created {', '.join(paths.values())}.\n"
+               f"Build the PDF with: make -C {directory}", err=True)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="write to this file (only if its content changes) instead of stdout")
+@click.option("--force", is_flag=True,
+              help="with -o: replace the file even if texderive did not write it")
+def sty(output, force):
+    """Print texderive.sty, the optional macro package (\\tr, \\dd, ...).
+
+    Its macros are defined with \\providecommand, so a document's own
+    definitions (or the physics package's) win.
+
+    \b
+    Example:
+      texderive sty > texderive.sty
+    """
+    from .render import sty as package
+    _emit(package(), output, force)
+
+
+if __name__ == "__main__":
+    main(prog_name="texderive")

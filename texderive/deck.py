@@ -1,0 +1,405 @@
+"""Deck files: many derivations, one document.
+
+A deck is a YAML file (read with PyYAML's safe loader only)::
+
+    title: Matrix derivatives by the differential method
+    author: A. Lecturer
+    format: beamer            # beamer (a whole Beamer deck) or article
+    style: chain              # chain or steps, for every derivation unless it says otherwise
+    notation:                 # the command line's notation options, same names and values
+      bold: mathbf
+      transpose: top
+    let:                      # declarations shared by every derivation
+      S: symmetric n
+    derivations:
+      - title: Least squares
+        text: A is a constant matrix and b a constant vector.
+        expr: norm(A*x - b)^2
+        wrt: x
+      - title: Log-determinant
+        expr: '\\log\\det(\\mathbf{X}^\\top\\mathbf{X})'
+        latex: true
+        wrt: X
+
+:func:`load` reads and validates a deck, keeping the line (and, for an
+expression, the column) of every value, so an error names the derivation, its
+title and where it is: ``lecture.yaml:14:11: derivation 3 ("Ridge"): ...``.
+:func:`render_document` derives every entry, numbers the rules across the
+whole deck (``steps.number_rules``) and renders one document; the command
+line's ``derive`` uses it too, with a deck of one.  Nothing is written here:
+an error in any entry leaves every output untouched.
+
+This module imports only the standard library at its top; PyYAML, the engine
+and the renderer load inside the functions that use them.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+
+from .errors import TexderiveError
+
+DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "style", "reveal",
+             "check", "exact_timeout", "notation", "let", "derivations")
+ENTRY_KEYS = ("title", "text", "expr", "wrt", "let", "latex", "style")
+FORMATS = {"beamer": "deck", "article": "article"}       # deck setting -> renderer format
+STYLES = ("chain", "steps")
+CHECKS = ("numeric", "exact", "none")
+PAPERS = ("a4paper", "letterpaper", "a5paper", "b5paper", "legalpaper", "executivepaper")
+
+#: The notation options of the LaTeX outputs: option -> its values, the default first.
+#: The command line's flags and a deck's ``notation:`` take the same names and values.
+NOTATION_CHOICES = {
+    "bold": ("mathbf", "bm", "none"),
+    "transpose": ("top", "mathsf", "T"),
+    "trace": ("tr", "Tr"),
+    "gradient": ("nabla", "partial"),
+    "equals": ("overset", "stackrel"),
+    "macros": (False, True),
+}
+WEB_FORMATS = ("markdown", "json")
+BEAMER_FORMATS = ("beamer", "deck")
+
+
+class DeckError(TexderiveError):
+    """An error in a deck file, located by file, line and entry."""
+
+    def __init__(self, message: str, caret: str = ""):
+        super().__init__(message)
+        self._caret = caret
+
+    def caret(self) -> str:
+        return self._caret
+
+
+@dataclass
+class Entry:
+    """One derivation of a deck (or of ``texderive derive``)."""
+    expr: str
+    wrt: str
+    title: str = ""
+    text: str = ""
+    let: dict = field(default_factory=dict)
+    latex: bool = False
+    style: str | None = None
+    index: int = 0               # 1-based position in the deck, 0 outside a deck
+    line: int | None = None      # YAML line of the entry
+    expr_at: tuple | None = None  # (line, column, exact) of the expression's first character
+
+    def label(self) -> str:
+        name = f"derivation {self.index}"
+        if self.title:
+            return f'{name} ("{self.title}")'
+        return f"{name} (expr '{self.expr}')" if self.expr else name
+
+
+@dataclass
+class Deck:
+    entries: list
+    path: str = ""
+    title: str = ""
+    subtitle: str = ""
+    author: str = ""
+    institute: str = ""
+    format: str = "beamer"
+    paper: str = ""
+    style: str = "chain"
+    reveal: bool = False
+    check: str = "numeric"
+    exact_timeout: float = 60.0
+    notation: dict = field(default_factory=dict)
+    let: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------
+# reading a deck
+
+class _Reader:
+    """Walks the composed YAML nodes, so every value keeps its line."""
+
+    def __init__(self, name: str, loader):
+        self.name = name
+        self.loader = loader
+
+    def where(self, node, column: bool = True) -> str:
+        m = node.start_mark
+        return f"{self.name}:{m.line + 1}:{m.column + 1}" if column else f"{self.name}:{m.line + 1}"
+
+    def fail(self, node, message: str, entry: Entry | None = None):
+        what = f"{entry.label()}: " if entry is not None else ""
+        raise DeckError(f"{self.where(node)}: {what}{message}")
+
+    def mapping(self, node, what: str, allowed, entry=None) -> dict:
+        import yaml
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, f"{what} must be a mapping of keys to values", entry)
+        own = set()
+        for knode, _ in node.value:
+            if not isinstance(knode, yaml.ScalarNode):
+                self.fail(knode, f"a key of {what} must be a word", entry)
+            if knode.value in own:
+                self.fail(knode, f"{knode.value!r} appears twice"
+                                 f"{'' if entry else ' in ' + what}", entry)
+            if knode.tag != "tag:yaml.org,2002:merge":
+                own.add(knode.value)
+        self.loader.flatten_mapping(node)         # YAML merge keys (<<: *defaults) go first
+        out = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode):
+                self.fail(knode, f"a key of {what} must be a word", entry)
+            key = knode.value
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+                hint = f" (did you mean {close[0]!r}?)" if close else \
+                    f"; the keys are {', '.join(allowed)}"
+                self.fail(knode, f"unknown key {key!r}{'' if entry else ' in ' + what}{hint}",
+                          entry)
+            out[key] = vnode
+        return out
+
+    def string(self, node, key: str, entry=None, empty_ok: bool = True) -> str:
+        """A scalar as the text written, never YAML's guess (``on`` stays ``on``)."""
+        import yaml
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, f"{key} must be text, not a {_kind(node)}", entry)
+        text = "" if node.tag == "tag:yaml.org,2002:null" and node.style is None else node.value
+        if not empty_ok and not text.strip():
+            self.fail(node, f"{key} is empty", entry)
+        return text
+
+    def boolean(self, node, key: str, entry=None) -> bool:
+        import yaml
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+            return bool(self.loader.construct_object(node))
+        self.fail(node, f"{key} must be true or false", entry)
+
+    def choice(self, node, key: str, choices, entry=None) -> str:
+        value = self.string(node, key, entry)
+        if value not in choices:
+            self.fail(node, f"{key} must be one of {', '.join(map(str, choices))}, "
+                            f"not {value!r}", entry)
+        return value
+
+    def let(self, node, entry=None) -> dict:
+        """``{name: declaration}`` or a list of ``'name: declaration'`` strings."""
+        import yaml
+        from .shapes import parse_let
+        out = {}
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            pairs = []
+            for item in node.value:
+                text = self.string(item, "a declaration", entry)
+                name, sep, decl = text.partition(":")
+                if not sep:
+                    self.fail(item, f"bad declaration {text!r}: write 'name: kind [sizes]'", entry)
+                pairs.append((item, name.strip(), decl.strip()))
+        elif isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)
+            pairs = [(v, self.string(k, "a name", entry), self.string(v, "a declaration", entry))
+                     for k, v in node.value]
+        else:
+            self.fail(node, "let must map names to declarations, e.g. {S: symmetric n}", entry)
+        for where, name, decl in pairs:
+            if name in out:
+                self.fail(where, f"{name} is declared twice", entry)
+            try:
+                parse_let({name: decl})
+            except TexderiveError as e:
+                self.fail(where, e.message, entry)
+            out[name] = decl
+        return out
+
+    def notation(self, node) -> dict:
+        out = {}
+        for key, vnode in self.mapping(node, "notation", tuple(NOTATION_CHOICES)).items():
+            choices = NOTATION_CHOICES[key]
+            if isinstance(choices[0], bool):
+                out[key] = self.boolean(vnode, f"notation.{key}")
+            else:
+                out[key] = self.choice(vnode, f"notation.{key}", choices)
+        return out
+
+    def entry(self, node, index: int) -> Entry:
+        import yaml
+        entry = Entry(expr="", wrt="", index=index, line=node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for knode, vnode in node.value:     # the title first, so later errors can name it
+                if isinstance(knode, yaml.ScalarNode) and knode.value == "title" \
+                        and isinstance(vnode, yaml.ScalarNode):
+                    entry.title = vnode.value
+        keys = self.mapping(node, "an entry", ENTRY_KEYS, entry)
+        for key in ("expr", "wrt"):
+            if key not in keys:
+                self.fail(node, f"{key} is missing", entry)
+        entry.expr = self.string(keys["expr"], "expr", entry, empty_ok=False)
+        entry.expr_at = _expr_at(keys["expr"])
+        entry.wrt = self.string(keys["wrt"], "wrt", entry, empty_ok=False).strip()
+        entry.title = self.string(keys["title"], "title", entry) if "title" in keys else ""
+        entry.text = self.string(keys["text"], "text", entry).strip() if "text" in keys else ""
+        if "let" in keys:
+            entry.let = self.let(keys["let"], entry)
+        if "latex" in keys:
+            entry.latex = self.boolean(keys["latex"], "latex", entry)
+        if "style" in keys:
+            entry.style = self.choice(keys["style"], "style", STYLES, entry)
+        return entry
+
+    def deck(self, node) -> Deck:
+        import yaml
+        keys = self.mapping(node, "the deck", DECK_KEYS)
+        deck = Deck(entries=[], path=self.name)
+        for key in ("title", "subtitle", "author", "institute"):
+            if key in keys:
+                setattr(deck, key, self.string(keys[key], key).strip())
+        if "format" in keys:
+            deck.format = self.choice(keys["format"], "format", tuple(FORMATS))
+        if "paper" in keys:
+            deck.paper = self.choice(keys["paper"], "paper", PAPERS)
+        if "style" in keys:
+            deck.style = self.choice(keys["style"], "style", STYLES)
+        if "reveal" in keys:
+            deck.reveal = self.boolean(keys["reveal"], "reveal")
+        if "check" in keys:
+            vnode = keys["check"]
+            if isinstance(vnode, yaml.ScalarNode) and vnode.tag == "tag:yaml.org,2002:bool":
+                deck.check = "numeric" if self.boolean(vnode, "check") else "none"
+            else:
+                deck.check = self.choice(vnode, "check", CHECKS)
+        if "exact_timeout" in keys:
+            vnode = keys["exact_timeout"]
+            try:
+                deck.exact_timeout = float(self.string(vnode, "exact_timeout"))
+            except ValueError:
+                deck.exact_timeout = -1.0
+            if not 0 < deck.exact_timeout < float("inf"):
+                self.fail(vnode, "exact_timeout must be a positive number of seconds")
+        if "notation" in keys:
+            deck.notation = self.notation(keys["notation"])
+        if "let" in keys:
+            deck.let = self.let(keys["let"])
+        if "derivations" not in keys:
+            self.fail(node, "the deck has no derivations: add a list 'derivations:'")
+        seq = keys["derivations"]
+        if not isinstance(seq, yaml.SequenceNode) or not seq.value:
+            self.fail(seq, "derivations must be a list of entries, each with expr and wrt")
+        deck.entries = [self.entry(item, i) for i, item in enumerate(seq.value, 1)]
+        return deck
+
+
+def _kind(node) -> str:
+    import yaml
+    return {yaml.MappingNode: "mapping", yaml.SequenceNode: "list"}.get(type(node), "value")
+
+
+def _expr_at(node) -> tuple:
+    """Where the expression's first character is, and whether columns map one to one
+    (a scalar on one line whose source is as long as its text: no escapes, no folding)."""
+    m, end = node.start_mark, node.end_mark
+    quotes = 2 if node.style in ("'", '"') else 0
+    exact = m.line == end.line and end.column - m.column - quotes == len(node.value) \
+        and node.style in (None, "'", '"')
+    return (m.line + 1, m.column + 1 + quotes // 2, exact)
+
+
+def load(path) -> Deck:
+    """Read and validate a deck file; raise :class:`DeckError` naming the line."""
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise DeckError(f"cannot read {name}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise DeckError(f"{name} is not UTF-8 text ({e.reason} at byte {e.start})") from None
+    return loads(text, name)
+
+
+def loads(text: str, name: str = "<deck>") -> Deck:
+    import yaml
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+            raise DeckError(f"{where}: not valid YAML: {e.problem or e.context}") from None
+        except yaml.YAMLError as e:
+            raise DeckError(f"{name}: not valid YAML: {e}") from None
+        if node is None:
+            raise DeckError(f"{name}: the deck is empty: it needs at least 'derivations:'")
+        return _Reader(name, loader).deck(node)
+    finally:
+        loader.dispose()
+
+
+# ---------------------------------------------------------------------------
+# deriving and rendering
+
+def make_notation(options: dict, fmt: str):
+    """The printer's settings for ``fmt`` from the user's notation options."""
+    from .printers.latex import LatexNotation
+    return LatexNotation.from_options(
+        **options, web=fmt in WEB_FORMATS,
+        differential="operatorname" if fmt in BEAMER_FORMATS else "mathrm")
+
+
+def _located(err: TexderiveError, entry: Entry, deck_name: str) -> TexderiveError:
+    """The engine's error, placed in the deck: file:line:col, entry, title."""
+    if entry.line is None:
+        return err
+    line, col, exact = entry.expr_at or (entry.line, 1, False)
+    on_expr = err.pos is not None and err.source == entry.expr
+    if on_expr and exact:
+        col += err.pos
+    where = f"{deck_name}:{line}:{col}" if on_expr else f"{deck_name}:{entry.line}"
+    message = err.message
+    if on_expr and not exact:
+        message = f"{message} at col {err.pos + 1} of the expression"
+    return DeckError(f"{where}: {entry.label()}: {message}", err.caret())
+
+
+def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, style="chain",
+                    reveal=False, check="numeric", exact_timeout=60.0, template_dir=None,
+                    meta=None, let=None) -> str:
+    """Derive every entry, number the rules across all of them, render one document."""
+    from . import derive
+    from .steps import number_rules
+    derivations = []
+    for entry in entries:
+        declared = dict(let or {})
+        declared.update(entry.let)
+        try:
+            d = derive(entry.expr, entry.wrt, declared, latex=entry.latex,
+                       check=check != "none", exact=check == "exact",
+                       exact_timeout=exact_timeout)     # a failed check raises CheckError
+        except TexderiveError as e:
+            raise _located(e, entry, deck_name) from None
+        derivations.append(d)
+    numbers = number_rules(derivations)
+    printer = make_notation(notation or {}, fmt)
+    docs = [d.to_dict(notation=printer, numbers=numbers) for d in derivations]
+    meta = dict(meta or {})
+    meta.setdefault("titles", [e.title for e in entries])
+    meta.setdefault("texts", [e.text for e in entries])
+    meta.setdefault("notation", {**{k: v[0] for k, v in NOTATION_CHOICES.items()},
+                                 **(notation or {})})
+    styles = [e.style or style for e in entries]
+    if len(set(styles)) > 1:
+        meta["styles"] = styles
+    from .render import render
+    return render(docs, fmt, style=style, reveal=reveal, template_dir=template_dir, meta=meta)
+
+
+def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
+    """The whole document of a deck, as a string."""
+    meta = {k: getattr(deck, k) for k in ("title", "subtitle", "author", "institute")}
+    if deck.paper:
+        meta["paper"] = deck.paper
+    return render_document(deck.entries, FORMATS[deck.format], deck_name=deck.path,
+                           notation=deck.notation, style=deck.style, reveal=deck.reveal,
+                           check=check or deck.check, exact_timeout=deck.exact_timeout,
+                           template_dir=template_dir, meta=meta, let=deck.let)

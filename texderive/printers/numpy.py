@@ -1,0 +1,340 @@
+"""The gradient as one NumPy expression (SPEC section 4, ``gradient.numpy``).
+
+``to_numpy(grad, f, wrt)`` writes a Python expression over ``np`` and the
+input's names in which a vector is a 1-D array, a matrix a 2-D array and a
+scalar a float; it evaluates to an array of the shape of ``wrt`` (a 1-D array
+for a vector, a float for a scalar).  A name that is a Python keyword takes a
+trailing underscore (``lambda_``).
+
+Every sub-expression is printed in one of four *forms*, decided by its IR
+shape: ``S`` a scalar (1x1), ``V`` a column vector (n x 1) held as a 1-D
+array, ``R`` a row vector (1 x n), also held as a 1-D array, and ``M`` a
+matrix (2-D).  NumPy's rules for 1-D operands of ``@`` then give the right
+result without reshaping: ``R @ V`` is a scalar, ``M @ V`` a vector,
+``R @ M`` a row; only an outer product ``V @ R`` needs ``np.outer``, and a
+transpose of a vector changes its form, not its code.  Sizes of ``I``,
+``ones`` and ``zeros`` come from the variables of ``f`` (``X.shape[0]``).
+
+Parentheses come from Python's precedence table and the tree.  Output is
+deterministic.  This module does not import NumPy.
+"""
+from __future__ import annotations
+
+import keyword
+from fractions import Fraction
+
+from .. import ir
+
+# Python precedence, loosest first
+ADD, MUL, NEG, POW, ATOM = 10, 20, 25, 30, 40
+
+_FUNCS = {"log": "np.log", "exp": "np.exp", "sqrt": "np.sqrt", "sin": "np.sin",
+          "cos": "np.cos", "tan": "np.tan", "sinh": "np.sinh", "cosh": "np.cosh",
+          "tanh": "np.tanh", "abs": "np.abs"}
+
+
+def py_name(name: str) -> str:
+    """A variable's name in Python: a keyword takes a trailing underscore."""
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def form_of(shape) -> str:
+    r, c = shape
+    if r == 1 and c == 1:
+        return "S"
+    if c == 1:
+        return "V"
+    if r == 1:
+        return "R"
+    return "M"
+
+
+def num_code(v: Fraction, as_float: bool = False) -> tuple:
+    """(code, precedence) of a rational number."""
+    if v.denominator == 1 and not as_float:
+        return str(v.numerator), (ATOM if v >= 0 else NEG)
+    s = repr(float(v))
+    if Fraction(s) == v or v.denominator == 1:
+        return s, (ATOM if v >= 0 else NEG)
+    return f"{v.numerator} / {v.denominator}", MUL
+
+
+class _Code:
+    """A printed sub-expression: its code, precedence and form."""
+    __slots__ = ("code", "prec", "form")
+
+    def __init__(self, code: str, prec: int, form: str):
+        self.code, self.prec, self.form = code, prec, form
+
+    def at(self, prec: int) -> str:
+        return f"({self.code})" if self.prec < prec else self.code
+
+
+class NumpyPrinter:
+    """One function per node class; ``dims`` maps a dimension to the code of its size."""
+
+    def __init__(self, dims: dict):
+        self.dims = dims
+        self.table = {cls: getattr(self, "_" + cls.__name__) for cls in ir.NODE_CLASSES}
+
+    def p(self, node: ir.Node) -> _Code:
+        return self.table[type(node)](node)
+
+    def dim(self, d) -> str:
+        if isinstance(d, int):
+            return str(d)
+        if d not in self.dims:
+            raise ValueError(f"the size of dimension {d} is not the size of any variable")
+        return self.dims[d]
+
+    # -- leaves ------------------------------------------------------------
+    def _Sym(self, n):
+        name, form = py_name(n.name), form_of(n.shape)
+        layout = {"scalar": "S", "vector": "V"}.get(n.kind, "M")
+        if layout == form:
+            return _Code(name, ATOM, form)
+        # a variable whose declared size makes it 1 along a side
+        if form == "S":
+            return _Code(f"{name}.item()", ATOM, form)
+        if layout == "M":
+            return _Code(f"{name}.ravel()", ATOM, form)
+        return _Code(name, ATOM, form)          # a vector of length 1 is fine as 1-D
+
+    def _Num(self, n):
+        code, prec = num_code(n.value)
+        return _Code(code, prec, "S")
+
+    def _const(self, n, fill: str, scalar: str):
+        form = form_of(n.shape)
+        if form == "S":
+            return _Code(scalar, ATOM, form)
+        if form in "VR":
+            d = n.shape[0] if form == "V" else n.shape[1]
+            return _Code(f"np.{fill}({self.dim(d)})", ATOM, form)
+        return _Code(f"np.{fill}(({self.dim(n.shape[0])}, {self.dim(n.shape[1])}))", ATOM, form)
+
+    def _Ident(self, n):
+        if form_of(n.shape) == "S":
+            return _Code("1.0", ATOM, "S")
+        return _Code(f"np.eye({self.dim(n.args[0])})", ATOM, "M")
+
+    def _Ones(self, n):
+        return self._const(n, "ones", "1.0")
+
+    def _Zeros(self, n):
+        return self._const(n, "zeros", "0.0")
+
+    # -- sums and products -------------------------------------------------
+    def _Add(self, n):
+        parts = []
+        for i, t in enumerate(n.args):
+            coef = t.args[0].value if isinstance(t, ir.MatMul) and isinstance(t.args[0], ir.Num) \
+                else (t.value if isinstance(t, ir.Num) else None)
+            if i and coef is not None and coef < 0:
+                neg = ir.Num(-coef) if isinstance(t, ir.Num) else _scaled(-coef, t.args[1:])
+                parts.append(" - " + self.p(neg).at(ADD + 1))
+            elif i:
+                parts.append(" + " + self.p(t).at(ADD + 1))
+            else:
+                parts.append(self.p(t).at(ADD))
+        return _Code("".join(parts), ADD, form_of(n.shape))
+
+    def _MatMul(self, n):
+        factors = list(n.args)
+        coef = Fraction(1)
+        if isinstance(factors[0], ir.Num) and len(factors) > 1:
+            coef = factors.pop(0).value
+        acc = None                      # _Code of the chain so far
+        for f in factors:
+            if isinstance(f, ir.Pow) and f.args[1] == ir.MINUS_ONE and acc is not None:
+                d = self.p(f.args[0])
+                acc = _Code(f"{acc.at(MUL)} / {d.at(MUL + 1)}", MUL, acc.form)
+                continue
+            b = self.p(f)
+            if acc is None:
+                acc = b
+            elif acc.form == "S" or b.form == "S":
+                form = b.form if acc.form == "S" else acc.form
+                acc = _Code(f"{acc.at(MUL)} * {b.at(MUL + 1)}", MUL, form)
+            elif (acc.form, b.form) == ("V", "R"):
+                acc = _Code(f"np.outer({acc.code}, {b.code})", ATOM, "M")
+            else:
+                form = {("R", "V"): "S", ("R", "M"): "R", ("M", "V"): "V",
+                        ("M", "M"): "M"}.get((acc.form, b.form))
+                if form is None:
+                    raise ValueError(f"a product of forms {acc.form} and {b.form}")
+                acc = _Code(f"{acc.at(MUL)} @ {b.at(MUL + 1)}", MUL, form)
+        if coef == 1:
+            return acc
+        if coef == -1:
+            return _neg(acc)
+        c, cp = num_code(coef)
+        c = f"({c})" if cp < MUL else c
+        return _Code(f"{c} * {acc.at(MUL)}", MUL, acc.form)
+
+    def _Hadamard(self, n):
+        out = None
+        for f in n.args:
+            if isinstance(f, ir.HadPow) and f.args[1] == ir.MINUS_ONE and out is not None:
+                out = _Code(f"{out.at(MUL)} / {self.p(f.args[0]).at(MUL + 1)}", MUL, out.form)
+                continue
+            b = self.p(f)
+            out = b if out is None else _Code(f"{out.at(MUL)} * {b.at(MUL + 1)}", MUL, out.form)
+        return _Code(out.code, out.prec, form_of(n.shape))
+
+    # -- postfix -------------------------------------------------------------
+    def _Transpose(self, n):
+        a = self.p(n.args[0])
+        form = {"S": "S", "V": "R", "R": "V", "M": "M"}[a.form]
+        if a.form == "M":
+            return _Code(f"{a.at(ATOM)}.T", ATOM, form)
+        return _Code(a.code, a.prec, form)
+
+    def _Inverse(self, n):
+        a = self.p(n.args[0])
+        if a.form == "S":
+            return _Code(f"1 / {a.at(MUL + 1)}", MUL, "S")
+        return _Code(f"np.linalg.inv({a.code})", ATOM, "M")
+
+    def _MatPow(self, n):
+        a, k = self.p(n.args[0]), n.args[1]
+        if a.form == "S":
+            return self._power(a, _Code(str(k), ATOM if k >= 0 else NEG, "S"), Fraction(k))
+        return _Code(f"np.linalg.matrix_power({a.code}, {k})", ATOM, "M")
+
+    def _power(self, base: _Code, exp: _Code, value) -> _Code:
+        """base ** exp, elementwise; ``value`` is the exponent when it is a number."""
+        if value is not None:
+            if value == -1:
+                return _Code(f"1 / {base.at(MUL + 1)}", MUL, base.form)
+            if value == Fraction(1, 2):
+                return _Code(f"np.sqrt({base.code})", ATOM, base.form)
+            if value.denominator == 1 and value > 0:
+                return _Code(f"{base.at(ATOM)} ** {value}", POW, base.form)
+        return _Code(f"np.power({base.code}, {exp.code})", ATOM,
+                     base.form if exp.form == "S" else exp.form)
+
+    def _exp_and_base(self, n):
+        base, exp = n.args
+        value = exp.value if isinstance(exp, ir.Num) else None
+        b = self.p(base)
+        if isinstance(base, ir.Num):          # never an int base: np.power(2, -1) raises
+            code, prec = num_code(base.value, as_float=True)
+            b = _Code(code, prec, "S")
+        if value is not None:
+            code, prec = num_code(value, as_float=value.denominator != 1 or value < 0)
+            e = _Code(code, prec, "S")
+        else:
+            e = self.p(exp)
+        return b, e, value
+
+    def _Pow(self, n):
+        return self._power(*self._exp_and_base(n))
+
+    def _HadPow(self, n):
+        b, e, value = self._exp_and_base(n)
+        out = self._power(b, e, value)
+        return _Code(out.code, out.prec, form_of(n.shape))
+
+    # -- functions -------------------------------------------------------------
+    def _Trace(self, n):
+        a = self.p(n.args[0])
+        return a if a.form == "S" else _Code(f"np.trace({a.code})", ATOM, "S")
+
+    def _Det(self, n):
+        a = self.p(n.args[0])
+        return a if a.form == "S" else _Code(f"np.linalg.det({a.code})", ATOM, "S")
+
+    def _LogDet(self, n):
+        a = self.p(n.args[0])
+        if a.form == "S":
+            return _Code(f"np.log({a.code})", ATOM, "S")
+        return _Code(f"np.linalg.slogdet({a.code})[1]", ATOM, "S")
+
+    def _Norm(self, n):
+        a = self.p(n.args[0])
+        if a.form == "S":
+            return _Code(f"np.abs({a.code})", ATOM, "S")
+        return _Code(f"np.linalg.norm({a.code})", ATOM, "S")
+
+    def _Sum(self, n):
+        a = self.p(n.args[0])
+        return a if a.form == "S" else _Code(f"np.sum({a.code})", ATOM, "S")
+
+    def _DiagMat(self, n):
+        a = self.p(n.args[0])
+        return a if a.form == "S" else _Code(f"np.diag({a.code})", ATOM, "M")
+
+    def _DiagVec(self, n):
+        a = self.p(n.args[0])
+        return a if a.form == "S" else _Code(f"np.diag({a.code})", ATOM, "V")
+
+    def _Func(self, n):
+        a = self.p(n.args[1])
+        if n.name == "sigmoid":
+            return _Code(f"1 / (1 + np.exp({_neg(a).code}))", MUL, a.form)
+        return _Code(f"{_FUNCS[n.name]}({a.code})", ATOM, a.form)
+
+    def _D(self, n):
+        raise ValueError("a differential has no NumPy form")
+
+
+def _scaled(coef: Fraction, rest) -> ir.Node:
+    rest = tuple(rest)
+    if coef == 1:
+        return rest[0] if len(rest) == 1 else ir.MatMul(*rest)
+    return ir.MatMul(ir.Num(coef), *rest)
+
+
+def _neg(a: _Code) -> _Code:
+    if a.prec > NEG:
+        return _Code("-" + a.code, NEG, a.form)
+    return _Code(f"-({a.code})", NEG, a.form)
+
+
+def _dim_sources(f: ir.Node, grad: ir.Node, wrt: ir.Sym) -> dict:
+    """Each dimension symbol -> the code of its size: from ``wrt`` if it has it, else
+    from the first variable of ``f`` (then of ``grad``) that has it."""
+    dims: dict = {}
+    for s in [wrt] + ir.free_syms(f) + ir.free_syms(grad):
+        name = py_name(s.name)
+        if s.kind == "scalar":
+            continue
+        if s.kind == "vector":
+            if isinstance(s.shape[0], str):
+                dims.setdefault(s.shape[0], f"{name}.shape[0]")
+            continue
+        for axis, d in enumerate(s.shape):
+            if isinstance(d, str):
+                dims.setdefault(d, f"{name}.shape[{axis}]")
+    return dims
+
+
+def to_numpy(grad: ir.Node, f: ir.Node, wrt) -> str:
+    """One Python expression over ``np`` and the input's names that evaluates ``grad``.
+
+    ``wrt`` is the variable (a name or its ``Sym`` in ``f``); the result has its
+    layout: a float for a scalar, a 1-D array for a vector, 2-D for a matrix.
+    """
+    if not isinstance(wrt, ir.Sym):
+        found = [s for s in ir.free_syms(f) if s.name == wrt]
+        if not found:
+            raise ValueError(f"{wrt} does not occur in f")
+        wrt = found[0]
+    printer = NumpyPrinter(_dim_sources(f, grad, wrt))
+    out = printer.p(grad)
+    if isinstance(grad, ir.Num) and wrt.kind == "scalar":
+        return num_code(grad.value, as_float=True)[0]
+    layout = {"scalar": "S", "vector": "V"}.get(wrt.kind, "M")
+    form = out.form
+    if layout == "S" or (layout == "V" and form in "VR"):
+        if form != "S" and layout == "S":
+            return f"{out.at(ATOM)}.item()"
+        return out.code
+    if layout == "V":                       # a vector wrt of length 1
+        return f"np.array([{out.code}])"
+    if form == "M":
+        return out.code
+    if form == "S":
+        return f"np.array([[{out.code}]])"
+    return f"{out.at(ATOM)}.reshape({'-1, 1' if form == 'V' else '1, -1'})"

@@ -1,0 +1,1043 @@
+r"""Derivation documents -> LaTeX, Beamer, Markdown, text, JSON and NumPy output.
+
+The renderer reads only the derivation document of SPEC section 4 (what
+``Derivation.to_dict()`` returns): never the engine's objects.  From one
+document, or a list of them (a deck), :func:`render` builds a *view model* of
+plain dicts holding :class:`Tex` (LaTeX that texderive wrote: math from the
+document, or markup of this module) and ``str`` (free text: titles, deck text,
+plain notes), and fills a Jinja template with it.
+
+Public API
+----------
+``render(docs, fmt, *, style="chain", reveal=False, template_dir=None, meta=None) -> str``
+    ``fmt``: ``latex`` (a bare ``align*`` fragment for ``\input``), ``standalone``
+    (a complete article), ``article`` (a complete article with every
+    derivation), ``beamer`` (frames only, for ``\input`` into a lecturer's own
+    deck), ``deck`` (a complete Beamer document), ``markdown`` (``$$`` blocks
+    for MathJax 3 and KaTeX), ``text`` (Unicode for a terminal), ``json`` (the
+    document itself) or ``numpy`` (the gradient as one NumPy expression).
+    ``style``: ``chain`` (one aligned chain of equalities with the rule number
+    over each ``=`` and a side note per step) or ``steps`` (a numbered list,
+    one step per item: "Product rule (2): ...").  ``reveal`` (Beamer only)
+    uncovers the rows one slide at a time with ``\uncover<k->``.  ``meta``:
+    ``title``, ``subtitle``, ``author``, ``institute`` (deck and article),
+    ``titles`` and ``texts`` (lists aligned with the documents: a title and a
+    free text shown before each derivation), ``notation`` (a dict, named in
+    the header comment only) and ``paper`` (``"twocolumn"`` or None: the
+    width the LaTeX layout is made for).
+``header(doc_or_docs, fmt, *, notation=None) -> str``
+    The first line naming the generator and the check (SPEC section 3).
+``is_generated(text) -> bool``
+    Whether a file is texderive output (the command line refuses to overwrite
+    anything else).
+``sty() -> str``
+    ``texderive.sty``: optional macros (``\tr``, ``\dd``, ``\T``, ``\grad``)
+    defined with ``\providecommand``, so a user's own (or the physics
+    package's) definitions win.  The outputs themselves never need it.
+
+Escaping
+--------
+Free text (titles, deck text, plain notes, the input expression) is always
+escaped, in one pass: in LaTeX ``\ { } $ & # ^ _ % ~ < > |`` become their
+text-mode commands, so ``\input{/etc/passwd}`` prints as those characters;
+in Markdown, ASCII punctuation that Markdown or HTML would read is escaped.
+Math between ``\( \)`` or ``$ $`` in free text is escaped too (it is not
+math): only the document's LaTeX strings are typeset as math.  The Jinja
+environment's ``finalize`` does this for every plain ``str`` a template
+prints; a :class:`Tex` passes through unchanged, and anything a template
+computes from a ``Tex`` (``~``, ``|join``, ``+``) is a plain ``str`` again and
+is escaped: a visible mistake, never an injection.
+
+Templates
+---------
+Jinja with ``\VAR{...}``, ``\BLOCK{...}`` and ``((# ... #))`` comments,
+``trim_blocks``, ``lstrip_blocks``, ``keep_trailing_newline`` and
+``StrictUndefined`` (a missing field is an error, never an empty hole).
+Templates are looked up in ``template_dir`` first, then in the packaged
+folder.  One template per format: ``latex.tex.jinja``,
+``standalone.tex.jinja``, ``article.tex.jinja``, ``beamer.tex.jinja``,
+``deck.tex.jinja``, ``markdown.md.jinja`` and ``text.txt.jinja``; they include
+the partials ``_chain.tex.jinja`` (an ``align*`` of ``rows``),
+``_steps.tex.jinja`` (the numbered form of derivation ``d``),
+``_rules.tex.jinja`` (the tagged and labelled rules block),
+``_rule_frames.tex.jinja`` and ``_frames.tex.jinja`` (Beamer frames of
+``rule_frames`` and of derivation ``d``).  Override any of them by a file of
+the same name in ``template_dir``.  The header comment (or the ``checked:``
+footer of ``text``) is added by :func:`render`, not by the templates, so every
+output names its generator.
+
+View model
+----------
+Every template gets ``docs`` (the derivations, below), ``rules`` (the rules
+used across all of them, in number order, then the unnumbered ones),
+``rule_frames`` (``rules`` in chunks of ``{title, rules}`` that fit a slide),
+``meta`` (``title``, ``subtitle``, ``author``, ``institute``: str, "" when
+unset), ``packages`` (``["bm"]`` when the math uses ``\bm``...), ``style``,
+``reveal``, ``paper``, ``fmt``, ``version`` and ``refs`` (True where the
+output has a rules block, so steps cite rules with ``\eqref``).
+
+Each derivation ``d``:
+
+- ``title`` (str or Tex), ``text`` (str, "" when unset), ``index`` (1, 2, ...)
+- ``function`` (Tex), ``function_text``, ``expr``, ``wrt`` (str), ``grad_lhs`` (Tex:
+  the gradient's left-hand side, e.g. ``\nabla_{\mathbf{X}} f``)
+- ``rules``: ``[{id, number, latex (Tex), text, label (Tex: td:rule:ID),
+  tag (Tex: "1" or ""), lhs, rhs (Tex: the statement split at its first
+  "=" for alignment)}]``
+- ``steps``: ``[{rule, number, lhs, latex, text, note, note_latex, equals,
+  ref, heading, remark, heading_text, remark_text, lhs_text, rows}]``:
+  ``equals`` is ``=``, ``\overset{(2)}{=}`` or, where ``refs`` is true,
+  ``\overset{\eqref{td:rule:product}}{=}``; ``ref`` the citation alone
+  (``(2)`` or ``\eqref{...}``, "" for none); ``heading``/``remark`` the
+  step's title and the rest of its note for the numbered form (``Product
+  rule``, ""); ``rows`` the step as rows for its own ``align*``.
+- ``gradient``: ``{latex (Tex), text, numpy}``; ``check`` (str: "numeric, 3
+  points, max rel error 2.1e-10" or "not run")
+- ``rows``: the chain laid out for the output's width: ``[{lhs, rel, math,
+  note (Tex), kind ("first", "step", "cont" or "note"), slide (int)}]``.
+  ``note`` is non-empty on a row only when notes sit beside the math (the
+  ``&&`` column); otherwise each note is a ``note`` row of its own.  Rows
+  that are too wide for the page are broken before a top-level ``+`` or
+  ``-`` into ``cont`` rows.  ``slide`` is the overlay number for ``reveal``.
+- ``frames`` (Beamer formats only): ``[{title, first, rows, steps}]``, the
+  derivation cut into slides that fit (at most about six steps each);
+  continuation frames are titled "... (cont.)".
+
+A row's ``rel`` and ``math`` are Tex; with ``reveal`` the templates wrap each
+cell as ``\uncover<slide->{...}`` (``\pause`` does not work in ``align*``).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+from . import __version__
+from .errors import TexderiveError
+
+FORMATS = ("latex", "standalone", "beamer", "deck", "article", "markdown", "text", "json", "numpy")
+STYLES = ("chain", "steps")
+_TEMPLATES = {
+    "latex": "latex.tex.jinja", "standalone": "standalone.tex.jinja", "article": "article.tex.jinja",
+    "beamer": "beamer.tex.jinja", "deck": "deck.tex.jinja", "markdown": "markdown.md.jinja",
+    "text": "text.txt.jinja",
+}
+_META_KEYS = ("title", "subtitle", "author", "institute", "titles", "texts", "notation", "paper")
+
+
+class Tex(str):
+    """LaTeX that texderive wrote (or took from the document's math): printed as is."""
+    __slots__ = ()
+
+
+# ---------------------------------------------------------------------------
+# Escaping
+# ---------------------------------------------------------------------------
+
+_LATEX_ESCAPES = str.maketrans({
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}",
+    ">": r"\textgreater{}", "|": r"\textbar{}",
+})
+_MD_ESCAPES = str.maketrans({
+    **{c: "\\" + c for c in "\\`*_[]$|#"}, "<": "&lt;", ">": "&gt;", "&": "&amp;",
+})
+
+
+def escape_latex(text: str) -> Tex:
+    """Free text -> LaTeX text-mode source that prints exactly ``text`` (one pass)."""
+    return Tex(str(text).translate(_LATEX_ESCAPES))
+
+
+def escape_markdown(text: str) -> str:
+    return str(text).translate(_MD_ESCAPES)
+
+
+def _finalizer(escape):
+    def finalize(value):
+        if isinstance(value, Tex):
+            return value
+        if isinstance(value, str):
+            return escape(value)
+        if value is None:
+            return ""
+        if isinstance(value, (bool, int, float)):
+            return str(value)
+        return escape(str(value))       # StrictUndefined raises here
+    return finalize
+
+
+_FLAVOURS = {"latex": escape_latex, "markdown": escape_markdown, "text": str}
+
+
+# ---------------------------------------------------------------------------
+# Templates
+# ---------------------------------------------------------------------------
+
+def templates_dir() -> Path:
+    """The packaged templates (a wheel maps ``templates/`` there), else the checkout's."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    return packaged if packaged.is_dir() else here.parent / "templates"
+
+
+def _environment(flavour: str, template_dir):
+    import jinja2
+
+    loaders = []
+    if template_dir is not None:
+        user = Path(template_dir)
+        if not user.is_dir():
+            raise TexderiveError(f"template directory {str(user)!r} does not exist")
+        loaders.append(jinja2.FileSystemLoader(str(user)))
+    loaders.append(jinja2.FileSystemLoader(str(templates_dir())))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        block_start_string=r"\BLOCK{", block_end_string="}",
+        variable_start_string=r"\VAR{", variable_end_string="}",
+        comment_start_string="((#", comment_end_string="#))",
+        line_statement_prefix=None, line_comment_prefix=None,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined, autoescape=False,
+        finalize=_finalizer(_FLAVOURS[flavour]),
+    )
+
+
+def _fill(flavour: str, name: str, template_dir, context: dict) -> str:
+    import jinja2
+
+    env = _environment(flavour, template_dir)
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound as exc:
+        raise TexderiveError(f"template {exc.name!r} not found (looked in "
+                             f"{_where(template_dir)})") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TexderiveError(f"template {exc.name or name!r}, line {exc.lineno}: "
+                             f"{exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise TexderiveError(f"template {name!r}: {exc.message} (the view model is "
+                             f"described in texderive/render.py)") from None
+    except TexderiveError:
+        raise
+    except Exception as exc:          # a user template's own error: no Jinja traceback
+        raise TexderiveError(f"template {name!r} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _where(template_dir) -> str:
+    dirs = [str(template_dir)] if template_dir is not None else []
+    return ", ".join(dirs + [str(templates_dir())])
+
+
+def sty() -> str:
+    """The text of ``texderive.sty``, with a generated-by header line."""
+    path = templates_dir() / "texderive.sty"
+    try:
+        body = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TexderiveError(f"cannot read {path}: {exc.strerror}") from None
+    return f"% generated by texderive {__version__}; optional macros, \\providecommand only\n" + body
+
+
+# ---------------------------------------------------------------------------
+# Header, check, generated-file detection
+# ---------------------------------------------------------------------------
+
+_HEADER_RE = re.compile(r"\A\ufeff?(?:%|#|<!--) generated by texderive\b")
+
+
+def _check_phrase(check) -> str:
+    if not check:
+        return "not run"
+    kind = str(check.get("kind", "check"))
+    parts = [kind]
+    if check.get("passed") is False:
+        parts.append("FAILED")
+    outcome = check.get("result") or check.get("status")
+    if outcome:
+        parts.append(str(outcome))
+    if check.get("points") is not None:
+        parts.append(f"{check['points']} points")
+    err = check.get("max_rel_error")
+    if isinstance(err, (int, float)):
+        parts.append(f"max rel error {err:.2g}")
+    return ", ".join(parts)
+
+
+def _checks_phrase(docs: list) -> str:
+    if len(docs) == 1:
+        return _check_phrase(docs[0].get("check"))
+    n = len(docs)
+    checks = [d.get("check") for d in docs]
+    if not any(checks):
+        return "not run"
+    parts = []
+    for kind in sorted({str(c.get("kind", "check")) for c in checks if c}):
+        group = [c for c in checks if c and str(c.get("kind", "check")) == kind]
+        part = f"{kind} on {len(group)} of {n} derivations"
+        failed = sum(1 for c in group if c.get("passed") is False)
+        if failed:
+            part += f", FAILED on {failed}"
+        errs = [c["max_rel_error"] for c in group if isinstance(c.get("max_rel_error"), (int, float))]
+        if errs:
+            part += f", max rel error {max(errs):.2g}"
+        parts.append(part)
+    missing = sum(1 for c in checks if not c)
+    if missing:
+        parts.append(f"not run on {missing}")
+    return "; ".join(parts)
+
+
+def _oneline(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def header(doc_or_docs, fmt: str, *, notation=None) -> str:
+    """First line of an output (no newline): generator, check, packages, notation.
+
+    ``json`` has no header line (the document carries ``generator`` and
+    ``check``); ``text`` uses this phrase in its last line, ``checked: ...``.
+    """
+    docs = _as_list(doc_or_docs)
+    if fmt not in FORMATS:
+        raise TexderiveError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    text = f"generated by texderive {__version__}; check: {_checks_phrase(docs)}"
+    if fmt in ("latex", "beamer"):
+        needs = (["amsmath"] if fmt == "latex" else ["beamer"]) + _packages(docs)
+        text += "; needs " + ", ".join(needs)
+    if notation:
+        text += "; notation: " + ", ".join(f"{k}={notation[k]}" for k in sorted(notation, key=str))
+    text = _oneline(text)
+    if fmt == "markdown":
+        return "<!-- " + text.replace("--", "- -") + " -->"
+    if fmt in ("numpy", "text"):
+        return "# " + text
+    return "% " + text
+
+
+def _footer(docs: list) -> str:
+    return f"checked: {_checks_phrase(docs)} (generated by texderive {__version__})"
+
+
+def is_generated(text: str) -> bool:
+    """Whether ``text`` is texderive output: a header first line, a JSON
+    document with a texderive ``generator``, or ``text`` output (its last
+    line ``checked: ... (generated by texderive ...)``)."""
+    if not text:
+        return False
+    if _HEADER_RE.match(text):
+        return True
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return False
+        items = data if isinstance(data, list) else [data]
+        return bool(items) and all(isinstance(d, dict) and str(d.get("generator", "")).startswith("texderive")
+                                   for d in items)
+    last = stripped.rsplit("\n", 1)[-1]
+    return last.startswith("checked: ") and "(generated by texderive " in last
+
+
+# ---------------------------------------------------------------------------
+# Reading the document
+# ---------------------------------------------------------------------------
+
+def _as_list(doc_or_docs) -> list:
+    docs = doc_or_docs if isinstance(doc_or_docs, (list, tuple)) else [doc_or_docs]
+    if not docs:
+        raise TexderiveError("nothing to render: the list of derivations is empty")
+    for k, doc in enumerate(docs):
+        if not isinstance(doc, dict):
+            raise TexderiveError(f"derivation {k + 1} is not a derivation document (a dict, SPEC section 4)")
+    return list(docs)
+
+
+def _field(obj, key, where, kind=str, required=True, default=""):
+    value = obj.get(key) if isinstance(obj, dict) else None
+    if value is None:
+        if required:
+            raise TexderiveError(f"derivation document: {where}{key} is missing")
+        return default
+    if kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise TexderiveError(f"derivation document: {where}{key} should be {kind.__name__}, "
+                             f"not {type(value).__name__}")
+    return value
+
+
+def _math(obj, key, where) -> Tex:
+    return Tex(_oneline(_field(obj, key, where)))
+
+
+_PKG_MACROS = (("bm", re.compile(r"\\bm(?![A-Za-z])")), ("amssymb", re.compile(r"\\mathbb(?![A-Za-z])")))
+
+
+def _math_strings(doc: dict):
+    yield str((doc.get("function") or {}).get("latex", ""))
+    yield str((doc.get("gradient") or {}).get("latex", ""))
+    for part in ("rules", "steps"):
+        for item in doc.get(part) or ():
+            if isinstance(item, dict):
+                for key in ("latex", "lhs", "note_latex"):
+                    yield str(item.get(key) or "")
+
+
+def _packages(docs: list) -> list:
+    """Packages beyond amsmath that the documents' math needs, in a fixed order."""
+    found = []
+    for name, pattern in _PKG_MACROS:
+        if any(pattern.search(s) for d in docs for s in _math_strings(d)):
+            found.append(name)
+    return found
+
+
+# ---------------------------------------------------------------------------
+# Widths (for the layout): estimated natural widths in pt at 10pt
+# ---------------------------------------------------------------------------
+# Computer Modern glyph widths, rounded up.  Calibrated against pdfTeX on the
+# derivations in the tests: estimate/real is 0.99-1.12 (median 1.02); the
+# layout keeps a margin on top of that.
+
+_TOKEN = re.compile(r"\\[A-Za-z]+\*?|\\.|\s+|.", re.S)
+_RM = dict(zip("abcdefghijklmnopqrstuvwxyz", (5.0, 5.6, 4.4, 5.6, 4.4, 3.1, 5.0, 5.6, 2.8, 3.1, 5.3, 2.8,
+                                               8.3, 5.6, 5.0, 5.6, 5.3, 3.9, 3.9, 3.9, 5.6, 5.3, 7.2, 5.3,
+                                               5.3, 4.4)))
+_IT = dict(zip("abcdefghijklmnopqrstuvwxyz", (5.3, 4.3, 4.3, 5.2, 4.7, 4.9, 4.8, 5.8, 3.5, 4.1, 5.2, 3.0,
+                                               8.8, 6.0, 4.9, 5.0, 4.5, 4.5, 4.7, 3.6, 5.7, 4.9, 7.2, 5.7,
+                                               4.9, 4.7)))
+_SYMBOL_W = {
+    r"\,": 1.7, r"\:": 2.2, r"\;": 2.8, r"\!": -1.7, r"\ ": 3.4, r"\quad": 10.0, r"\qquad": 20.0,
+    r"\|": 5.0, r"\{": 5.0, r"\}": 5.0, r"\top": 7.8, r"\nabla": 8.4, r"\partial": 5.8,
+    r"\ldots": 13.4, r"\cdots": 13.4, r"\dots": 13.4, r"\infty": 10.0, r"\prime": 2.8,
+    r"\langle": 3.9, r"\rangle": 3.9, r"\lvert": 2.8, r"\rvert": 2.8, r"\lVert": 5.0, r"\rVert": 5.0,
+    r"\intercal": 5.6, r"\dagger": 4.5, r"\ast": 5.0, r"\star": 5.0, r"\sum": 14.5, r"\prod": 13.0,
+}
+_BIN_MACROS = {r"\odot", r"\otimes", r"\oplus", r"\cdot", r"\times", r"\circ", r"\pm", r"\mp",
+               r"\oslash", r"\div", r"\ominus"}
+_REL_MACROS = {r"\leq", r"\geq", r"\le", r"\ge", r"\neq", r"\approx", r"\equiv", r"\to",
+               r"\mapsto", r"\in", r"\succ", r"\succeq", r"\prec", r"\preceq", r"\sim"}
+_OPERATORS = {r"\log", r"\det", r"\exp", r"\sin", r"\cos", r"\tan", r"\sinh", r"\cosh", r"\tanh",
+              r"\ln", r"\max", r"\min", r"\lim", r"\arg", r"\sup", r"\inf"}
+_FONTS = {r"\mathbf": "bf", r"\bm": "bf", r"\boldsymbol": "bf", r"\mathrm": "rm", r"\mathit": "it",
+          r"\mathsf": "rm", r"\mathtt": "rm", r"\mathcal": "it", r"\mathbb": "bf", r"\text": "text",
+          r"\textrm": "text", r"\textup": "text", r"\textit": "text", r"\textbf": "text",
+          r"\mbox": "text", r"\operatorname": "rm"}
+_ACCENTS = {r"\hat", r"\tilde", r"\bar", r"\vec", r"\dot", r"\ddot", r"\widehat", r"\widetilde",
+            r"\overline", r"\underline", r"\check", r"\breve"}
+_SIZED = {r"\left", r"\right", r"\middle", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\biggl",
+          r"\biggr", r"\big", r"\Big", r"\bigg", r"\bigm", r"\Bigm"}
+_SIZES = {r"\footnotesize": 0.8, r"\small": 0.9, r"\scriptsize": 0.7}
+_SCRIPT = 0.72
+
+
+def _char_w(c: str, font: str) -> float:
+    if c.isdigit():
+        return 5.0
+    if c.isalpha():
+        if font == "bf":
+            return 8.7 if c.isupper() else 6.4
+        if font in ("rm", "text"):
+            return 7.5 if c.isupper() else _RM.get(c, 5.6)
+        return 8.0 if c.isupper() else _IT.get(c, 5.6)
+    if c in "()[]":
+        return 3.9
+    if c in "|,;.:'!":
+        return 2.8
+    if c == "/":
+        return 5.0
+    return 7.8
+
+
+class _Measure:
+    """A small reader of LaTeX math that adds up estimated glyph widths."""
+
+    def __init__(self, source: str):
+        self.toks = [(m.group(), m.start()) for m in _TOKEN.finditer(source)]
+        self.i = 0
+
+    def peek(self, spaces=False):
+        while not spaces and self.i < len(self.toks) and self.toks[self.i][0].isspace():
+            self.i += 1
+        return self.toks[self.i][0] if self.i < len(self.toks) else None
+
+    def take(self):
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def arg(self, font):
+        tok = self.peek()
+        if tok is None:
+            return 0.0
+        if tok == "{":
+            self.take()
+            return self.seq(font, "}")
+        return self.atom(font)[0]
+
+    def skip_optional(self):
+        if self.peek() != "[":
+            return
+        depth = 0
+        while (tok := self.take()) is not None:
+            depth += tok == "["
+            depth -= tok == "]"
+            if depth == 0:
+                return
+
+    def atom(self, font):
+        """(width, kind): kind is ord, bin, rel, open, op or script."""
+        tok = self.take()
+        if tok is None:
+            return 0.0, "ord"
+        if tok == "{":
+            return self.seq(font, "}"), "ord"
+        if tok in ("^", "_"):
+            return _SCRIPT * self.arg(font) + 0.5, "script"
+        if font != "text" and tok in "+-":
+            return 7.8, "bin"
+        if font != "text" and tok in "=<>":
+            return 7.8, "rel"
+        if tok in "([":
+            return 3.9, "open"
+        if not tok.startswith("\\"):
+            return _char_w(tok, font), "ord"
+        if tok in (r"\(", r"\)"):
+            return 0.0, "ord"
+        if tok in _FONTS:
+            return self.arg(_FONTS[tok]), ("op" if tok == r"\operatorname" else "ord")
+        if tok in _OPERATORS:
+            return sum(_RM.get(c, 5.0) for c in tok[1:]), "op"
+        if tok in (r"\frac", r"\dfrac"):
+            return max(self.arg(font), self.arg(font)) + 2.4, "ord"
+        if tok == r"\tfrac":
+            return _SCRIPT * max(self.arg(font), self.arg(font)) + 2.4, "ord"
+        if tok == r"\sqrt":
+            self.skip_optional()
+            return self.arg(font) + 8.4, "ord"
+        if tok in (r"\overset", r"\underset", r"\stackrel"):
+            top = _SCRIPT * self.arg(font)
+            return max(top, self.arg(font)), "rel"
+        if tok in (r"\eqref", r"\ref"):
+            self.arg("text")
+            return 14.0 if tok == r"\eqref" else 8.0, "ord"
+        if tok in (r"\label", r"\tag"):
+            self.arg("text")
+            return 0.0, "ord"
+        if tok == r"\parbox":
+            self.skip_optional()
+            self.arg("text")
+            return self.arg("text"), "ord"
+        if tok in _ACCENTS:
+            return self.arg(font), "ord"
+        if tok in _SIZES:
+            return 0.0, "ord"
+        if tok in _SIZED:
+            delim = self.take() or "."
+            return (1.2 if delim == "." else _SYMBOL_W.get(delim, 3.9)) + (0.0 if tok in (r"\left", r"\right") else 1.5), \
+                ("open" if tok in (r"\left", r"\bigl", r"\Bigl", r"\biggl") else "ord")
+        if tok in _BIN_MACROS:
+            return 7.8, "bin"
+        if tok in _REL_MACROS:
+            return 7.8, "rel"
+        if tok in _SYMBOL_W:
+            return _SYMBOL_W[tok], "ord"
+        if len(tok) > 2:                       # Greek letters and other symbols
+            return (7.8 if font == "bf" or tok[1].isupper() else 6.2), "ord"
+        return 5.0, "ord"
+
+    def seq(self, font, stop=None, marks=None):
+        """Width up to ``stop``; ``marks`` collects {char offset: width so far} at each atom."""
+        width, prev = 0.0, None
+        while True:
+            tok = self.peek(spaces=(font == "text"))
+            if tok is None:
+                break
+            if tok.isspace():
+                self.i += 1
+                width += 3.4
+                continue
+            if tok == stop:
+                self.i += 1
+                break
+            if marks is not None:
+                marks[self.toks[self.i][1]] = width
+            w, kind = self.atom(font)
+            if kind == "bin":
+                if prev in (None, "bin", "rel", "open"):
+                    kind = "ord"                 # a sign
+                else:
+                    w += 4.4
+            elif kind == "rel":
+                w += 5.6
+            elif kind == "op" and prev not in (None, "open", "bin", "rel"):
+                w += 1.7
+            elif kind == "script":
+                kind = prev or "ord"
+            width += w
+            prev = kind
+        return width
+
+
+_CAL = 1.03
+
+
+def math_width(latex: str) -> float:
+    """Estimated natural width (pt, 10pt type, display style) of a math expression."""
+    return _CAL * _Measure(latex).seq("it")
+
+
+def text_width(latex_text: str) -> float:
+    """Estimated width of text-mode LaTeX whose math is between ``\\(`` and ``\\)``."""
+    width = 0.0
+    for k, part in enumerate(re.split(r"\\\(|\\\)", latex_text)):
+        width += math_width(part) if k % 2 else _CAL * _Measure(part).seq("text")
+    return width
+
+
+# ---------------------------------------------------------------------------
+# Breaking long math at top-level + and -
+# ---------------------------------------------------------------------------
+
+_NO_BREAK_AFTER = {"(", "[", "{", "=", "+", "-", "^", "_", "&", ",", r"\left", r"\middle"} | _BIN_MACROS | _REL_MACROS
+
+
+def _break_points(latex: str) -> list:
+    """[(offset, paren depth)] of each + or - where a row may break: outside braces
+    and \\left...\\right, and not a sign."""
+    points, brace, leftright, paren, prev = [], 0, 0, 0, None
+    for m in _TOKEN.finditer(latex):
+        tok = m.group()
+        if tok.isspace():
+            continue
+        if tok == "{":
+            brace += 1
+        elif tok == "}":
+            brace -= 1
+        elif tok == r"\left":
+            leftright += 1
+        elif tok == r"\right":
+            leftright -= 1
+        elif brace == 0 and leftright == 0:
+            if tok in "([":
+                paren += 1
+            elif tok in ")]":
+                paren -= 1
+            elif tok in "+-" and prev is not None and prev not in _NO_BREAK_AFTER and not (
+                    prev.startswith("\\") and prev in _SIZED):
+                points.append((m.start(), max(paren, 0)))
+        prev = tok
+    return points
+
+
+def _break_math(latex: str, first: float, rest: float) -> list:
+    """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it can."""
+    measure = _Measure(latex)
+    marks: dict = {}
+    total = _CAL * measure.seq("it", marks=marks)
+    if total <= first:
+        return [latex]
+    points = _break_points(latex)
+    at = {pos: _CAL * marks.get(pos, 0.0) for pos, _ in points}
+    lines, start, start_w, avail = [], 0, 0.0, first
+    while True:
+        if total - start_w <= avail:
+            lines.append(latex[start:])
+            return lines
+        later = [(pos, depth) for pos, depth in points if pos > start]
+        if not later:
+            lines.append(latex[start:])
+            return lines
+        fitting = [(pos, depth) for pos, depth in later if at[pos] - start_w <= avail]
+        if fitting:
+            # the latest break that fits, preferring the outermost among the
+            # breaks in the last half of the line
+            half = start_w + avail / 2
+            good = [(pos, depth) for pos, depth in fitting if at[pos] >= half] or fitting
+            shallow = min(depth for _, depth in good)
+            pos = max(p for p, d in good if d == shallow)
+        else:
+            pos = later[0][0]                   # nothing fits: break as early as possible
+        lines.append(latex[start:pos].rstrip())
+        start, start_w, avail = pos, at[pos], rest
+
+
+# ---------------------------------------------------------------------------
+# Steps: headings for the numbered form
+# ---------------------------------------------------------------------------
+
+_HEADINGS = {
+    "expand": "Expand", "differential": "Take the differential", "constant": "Constant rule",
+    "product": "Product rule", "transpose": "Transpose rule", "trace": "Trace rule",
+    "inverse": "Inverse rule", "cyclic": "Trace trick", "det": "Determinant rule",
+    "logdet": "Log-determinant rule", "collect": "Collect like terms",
+    "read_off": "Read off the gradient",
+}
+_BY_NUMBER = re.compile(r"by\s+(?:\\\(\s*)?\(\d+\)(?:\s*\\\))?\s*(?:,\s*|\Z)", re.I)
+
+
+def _capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+
+def _heading(rule: str, note: str) -> tuple:
+    """(heading, remark) for a step of the numbered form, from its rule and note.
+
+    The heading names the rule ("Product rule"); the remark is what the note
+    says beyond that ("dA = 0 and dB = 0"), "" when it only repeats it.  A note
+    that starts with the heading and goes on ("take the differential of y")
+    becomes the heading itself."""
+    heading = _HEADINGS.get(rule) or _capitalize(rule.replace("_", " ").strip()) or "Step"
+    rest = note.strip()
+    m = _BY_NUMBER.match(rest)
+    if m:
+        rest = rest[m.end():]
+    low, name = rest.lower(), heading.lower()
+    if low.startswith(name):
+        tail = rest[len(name):].lstrip()
+        if not tail:
+            return heading, ""
+        if tail[0] in ":,;":
+            rest = tail[1:].strip()
+        elif not m:
+            return _capitalize(note.strip()), ""
+    core = re.sub(r"^(?:the|a|an)\s+", "", rest.lower()).rstrip(". ")
+    if core in (name, name.replace(" rule", "")):
+        return heading, ""
+    return heading, rest
+
+
+_LHS_TEXT = ((re.compile(r"^(?:\\mathrm\{d\}|\\operatorname\{d\}|d)\s*y$"), "dy"),
+             (re.compile(r"\\nabla"), "∇f"), (re.compile(r"\\partial"), "∂f/∂{wrt}"))
+
+
+def _lhs_text(lhs: str, wrt: str) -> str:
+    lhs = lhs.strip()
+    for pattern, text in _LHS_TEXT:
+        if pattern.search(lhs):
+            return text.format(wrt=wrt)
+    return lhs
+
+
+# ---------------------------------------------------------------------------
+# Page geometry (pt at 10pt type) and the layout of a chain
+# ---------------------------------------------------------------------------
+
+_WIDTH = {"onecolumn": 345.0, "twocolumn": 221.0,        # article; [a4paper,twocolumn]{article}
+          "beamer": 307.3 / 1.095}                       # 4:3 frame text, 11pt type
+_LIST_INDENT = {"onecolumn": 25.0, "twocolumn": 20.0, "beamer": 22.0}
+_MARGIN = 6.0          # room for the estimate's error
+_NOTE_GAP = 20.0       # at least this between the math and notes beside it
+_INDENT_CONT = 16.0    # \quad and the sign's spacing on a continued row
+_INDENT_NOTE = 10.0    # \quad before a note on its own row
+# Beamer: heights (pt) on a 4:3 frame of 269pt text height, 11pt type.
+_FRAME_H = {"first": 165.0, "cont": 205.0}
+_ROW_H = {"first": 17.0, "step": 19.0, "cont": 17.0, "note": 14.0}
+_ITEM_LINE_H = 15.0
+
+
+def _note_scale(fmt):
+    return 0.8 if fmt in ("beamer", "deck") else 1.0
+
+
+def _rows_for(lines, lhs, rel, slide, kind):
+    rows = []
+    for k, line in enumerate(lines):
+        if k == 0:
+            rows.append({"lhs": lhs, "rel": rel, "math": Tex(line), "note": Tex(""),
+                         "kind": kind, "slide": slide})
+        else:
+            rows.append({"lhs": Tex(""), "rel": Tex(""), "math": Tex("{}" + line), "note": Tex(""),
+                         "kind": "cont", "slide": slide})
+    return rows
+
+
+def _layout(groups, width, note_scale):
+    """Rows of an ``align*`` from ``groups`` = [(lhs, rel, math, note, kind, slide)].
+
+    Notes go beside the math when every row and note fits in ``width``,
+    otherwise on rows of their own; math wider than the page is broken."""
+    lhs_w = max((math_width(g[0]) for g in groups), default=0.0)
+    math_ws = [math_width(g[1]) + math_width(g[2]) for g in groups]
+    note_ws = [note_scale * text_width(g[3]) for g in groups if g[3]]
+    usable = width - _MARGIN
+    beside = bool(note_ws) and lhs_w + max(math_ws) + _NOTE_GAP + max(note_ws) <= usable
+    out = []
+    for (lhs, rel, mathx, note, kind, slide), mw in zip(groups, math_ws):
+        rel_w = math_width(rel)
+        lines = _break_math(mathx, usable - lhs_w - rel_w, usable - lhs_w - _INDENT_CONT)
+        rows = _rows_for(lines, lhs, rel, slide, kind)
+        if note and beside:
+            rows[0]["note"] = note
+        elif note:
+            avail = usable - lhs_w - _INDENT_NOTE
+            if note_scale * text_width(note) > avail:
+                note = Tex(r"\parbox[t]{%dpt}{\raggedright %s}" % (int(avail), note))
+            rows.append({"lhs": Tex(""), "rel": Tex(""), "math": Tex(""), "note": note,
+                         "kind": "note", "slide": slide})
+        out.extend(rows)
+    return out
+
+
+def _chunks(groups, budget_first, budget_cont, height):
+    """Split ``groups`` (lists of rows or items) into frames by estimated height."""
+    frames, current, used, budget = [], [], 0.0, budget_first
+    for group in groups:
+        h = height(group)
+        if current and used + h > budget:
+            frames.append(current)
+            current, used, budget = [], 0.0, budget_cont
+        current.append(group)
+        used += h
+    if current:
+        frames.append(current)
+    return frames
+
+
+# ---------------------------------------------------------------------------
+# The view model
+# ---------------------------------------------------------------------------
+
+def _label(rule_id: str) -> Tex:
+    return Tex("td:rule:" + (re.sub(r"[^A-Za-z0-9.-]+", "-", rule_id) or "rule"))
+
+
+_TOP_EQUALS = re.compile(r"=")
+
+
+def _split_statement(latex: str) -> tuple:
+    """(lhs, rhs) of a rule's statement at its first "=" outside braces."""
+    depth = 0
+    for m in _TOKEN.finditer(latex):
+        tok = m.group()
+        depth += (tok == "{") - (tok == "}")
+        if tok == "=" and depth == 0:
+            return Tex(latex[:m.start()].rstrip()), Tex(latex[m.start():])
+    return Tex(""), Tex(latex)
+
+
+def _read_rules(doc, where):
+    rules = []
+    for k, rule in enumerate(_field(doc, "rules", where, list, required=False, default=[])):
+        w = f"{where}rules[{k}]."
+        if not isinstance(rule, dict):
+            raise TexderiveError(f"derivation document: {where}rules[{k}] is not an object")
+        rid = _field(rule, "id", w)
+        number = _field(rule, "number", w, int, required=False, default=None)
+        latex = _math(rule, "latex", w)
+        lhs, rhs = _split_statement(latex)
+        rules.append({"id": rid, "number": number, "latex": latex, "text": _field(rule, "text", w, required=False),
+                      "label": _label(rid), "tag": Tex(str(number) if number is not None else ""),
+                      "lhs": lhs, "rhs": rhs})
+    return rules
+
+
+def _union_rules(docs_rules: list) -> list:
+    seen, numbered, other = set(), [], []
+    for rules in docs_rules:
+        for rule in rules:
+            if rule["id"] in seen:
+                continue
+            seen.add(rule["id"])
+            (numbered if rule["number"] is not None else other).append(rule)
+    numbered.sort(key=lambda r: (r["number"], r["id"]))
+    return numbered + other
+
+
+def _derivation(doc, k, n, meta, refs, labels, geometry, fmt, style):
+    where = f"derivation {k + 1}: " if n > 1 else ""
+    function = _field(doc, "function", where, dict)
+    gradient = _field(doc, "gradient", where, dict)
+    inp = _field(doc, "input", where, dict, required=False, default={})
+    wrt = str(inp.get("wrt") or "")
+    rules = _read_rules(doc, where)
+    steps_in = _field(doc, "steps", where, list)
+    if not steps_in:
+        raise TexderiveError(f"derivation document: {where}steps is empty")
+
+    steps = []
+    for j, step in enumerate(steps_in):
+        w = f"{where}steps[{j}]."
+        if not isinstance(step, dict):
+            raise TexderiveError(f"derivation document: {where}steps[{j}] is not an object")
+        rule = _field(step, "rule", w, required=False)
+        number = _field(step, "number", w, int, required=False, default=None)
+        if number is None:
+            ref, ref_text = Tex(""), ""
+        elif refs and labels.get(rule) == number:
+            ref, ref_text = Tex(r"\eqref{%s}" % _label(rule)), f"({number})"
+        else:
+            ref, ref_text = Tex(f"({number})"), f"({number})"
+        note = _oneline(_field(step, "note", w, required=False))
+        note_latex = Tex(_oneline(_field(step, "note_latex", w, required=False)) or escape_latex(note))
+        heading, remark = _heading(rule, note_latex)
+        heading_text, remark_text = _heading(rule, note)
+        lhs = _math(step, "lhs", w)
+        steps.append({
+            "rule": rule, "number": number, "lhs": lhs, "latex": _math(step, "latex", w),
+            "text": _field(step, "text", w, required=False), "note": note, "note_latex": note_latex,
+            "equals": Tex(r"\overset{%s}{=}" % ref) if ref else Tex("="), "ref": ref, "ref_text": ref_text,
+            "heading": Tex(heading), "remark": Tex(remark), "heading_text": heading_text,
+            "remark_text": remark_text, "lhs_text": _lhs_text(lhs, wrt),
+        })
+
+    grad_lhs = next((s["lhs"] for s in steps if s["rule"] == "read_off"), steps[-1]["lhs"])
+    titles, texts = meta.get("titles") or [], meta.get("texts") or []
+    title = titles[k] if k < len(titles) and titles[k] else (f"Example {k + 1}" if n > 1 else "Example")
+    d = {
+        "index": k + 1, "title": _oneline(title), "text": (texts[k] if k < len(texts) and texts[k] else ""),
+        "function": _math(function, "latex", where + "function."),
+        "function_text": _field(function, "text", where + "function.", required=False),
+        "expr": str(inp.get("expr") or ""), "wrt": wrt, "grad_lhs": grad_lhs,
+        "rules": rules, "steps": steps,
+        "gradient": {"latex": _math(gradient, "latex", where + "gradient."),
+                     "text": _field(gradient, "text", where + "gradient.", required=False),
+                     "numpy": _field(gradient, "numpy", where + "gradient.", required=False)},
+        "check": _check_phrase(doc.get("check")),
+        "rows": [], "frames": [],
+    }
+    if geometry is None:
+        return d
+
+    width, scale = _WIDTH[geometry], _note_scale(fmt)
+    # the chain: "y = f", then each step; a step's lhs is shown where it changes
+    groups, prev = [(Tex("y"), Tex("="), d["function"], Tex(""), "first", 1)], "y"
+    for j, s in enumerate(steps):
+        shown = s["lhs"] if s["lhs"] != prev else Tex("")
+        groups.append((shown, s["equals"], s["latex"], s["note_latex"], "step", j + 2))
+        prev = s["lhs"]
+    d["rows"] = _layout(groups, width, scale)
+    item_w = width - _LIST_INDENT[geometry]
+    for s in steps:
+        s["rows"] = _layout([(s["lhs"], Tex("="), s["latex"], Tex(""), "step", 1)], item_w, 1.0)
+
+    if fmt in ("beamer", "deck"):
+        d["frames"] = _frames(d, groups, width, scale, style)
+    return d
+
+
+def _frames(d, groups, width, scale, style):
+    """Cut a derivation into Beamer frames that fit; continuation frames
+    restate the current left-hand side and are titled "... (cont.)"."""
+    if style == "steps":
+        item_w = width - 2 * _LIST_INDENT["beamer"]
+
+        def height(s):
+            w = text_width(s["heading"]) + text_width(s["remark"]) + math_width(s["lhs"]) + math_width(s["latex"]) + 30
+            return _ITEM_LINE_H * max(1, math.ceil(w / item_w)) + 3
+        chunks = _chunks(d["steps"], _FRAME_H["first"], _FRAME_H["cont"], height)
+    else:
+        laid = [_layout([g], width, scale) for g in groups]   # one group's rows, for its height
+        rows_of = {id(g): r for g, r in zip(groups, laid)}
+        rows = d["rows"]
+        # regroup the laid-out chain by step (a step row with its cont/note rows)
+        by_step, cur = [], None
+        for row in rows:
+            if row["kind"] in ("first", "step"):
+                cur = [row]
+                by_step.append(cur)
+            else:
+                cur.append(row)
+        del rows_of, laid
+        chunks = _chunks(by_step, _FRAME_H["first"], _FRAME_H["cont"],
+                         lambda g: sum(_ROW_H[r["kind"]] for r in g))
+    frames, lhs = [], Tex("y")
+    for c, chunk in enumerate(chunks):
+        frame = {"title": d["title"] if c == 0 else _cont(d["title"]), "first": c == 0}
+        if style == "steps":
+            frame["steps"], frame["rows"] = chunk, []
+        else:
+            flat = []
+            for g, group in enumerate(chunk):
+                for r, row in enumerate(group):
+                    row = dict(row)
+                    if g == 0 and r == 0 and not row["lhs"]:
+                        row["lhs"] = lhs       # a continued chain restates what it equals
+                    flat.append(row)
+                if group[0]["lhs"]:
+                    lhs = group[0]["lhs"]
+            # overlay numbers restart on each frame
+            first_slide = flat[0]["slide"]
+            for row in flat:
+                row["slide"] = row["slide"] - first_slide + 1
+            frame["rows"], frame["steps"] = flat, []
+        frames.append(frame)
+    return frames
+
+
+def _cont(title):
+    return Tex(title + r" (cont.)") if isinstance(title, Tex) else f"{title} (cont.)"
+
+
+def _view(docs, fmt, style, reveal, meta):
+    paper = meta.get("paper")
+    if paper not in (None, "twocolumn", "onecolumn"):
+        raise TexderiveError(f"meta: paper should be 'twocolumn' or None, not {paper!r}")
+    n = len(docs)
+    for key in ("titles", "texts"):
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, (list, tuple)) or len(value) != n
+                                  or not all(isinstance(v, str) or v is None for v in value)):
+            raise TexderiveError(f"meta: {key} should be a list of {n} strings, one per derivation")
+    for key in ("title", "subtitle", "author", "institute"):
+        if meta.get(key) is not None and not isinstance(meta.get(key), str):
+            raise TexderiveError(f"meta: {key} should be a string")
+    refs = fmt in ("standalone", "article", "beamer", "deck")
+    if fmt in ("beamer", "deck"):
+        geometry = "beamer"
+    elif fmt in ("latex", "standalone", "article"):
+        geometry = "twocolumn" if paper == "twocolumn" else "onecolumn"
+    else:
+        geometry = None
+    docs_rules = [_read_rules(doc, f"derivation {k + 1}: " if n > 1 else "") for k, doc in enumerate(docs)]
+    rules = _union_rules(docs_rules)
+    labels = {r["id"]: r["number"] for r in rules}
+    derivations = [_derivation(doc, k, n, meta, refs, labels, geometry, fmt, style)
+                   for k, doc in enumerate(docs)]
+    rule_frames = []
+    per_frame = 7
+    numbered = [r for r in rules]
+    for c in range(0, len(numbered), per_frame):
+        rule_frames.append({"title": "Basic rules" if c == 0 else "Basic rules (cont.)",
+                            "rules": numbered[c:c + per_frame]})
+    return {
+        "docs": derivations, "rules": rules, "rule_frames": rule_frames,
+        "meta": {key: _oneline(meta.get(key) or "") for key in ("title", "subtitle", "author", "institute")},
+        "packages": _packages(docs), "style": style, "reveal": bool(reveal), "paper": paper or "",
+        "fmt": fmt, "version": __version__, "refs": refs,
+        "check": _checks_phrase(docs),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------
+
+def render(docs, fmt, *, style="chain", reveal=False, template_dir=None, meta=None) -> str:
+    """Render one derivation document, or a list of them, in ``fmt`` (see the module doc)."""
+    items = _as_list(docs)
+    if fmt not in FORMATS:
+        raise TexderiveError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if style not in STYLES:
+        raise TexderiveError(f"unknown style {style!r}; use one of {', '.join(STYLES)}")
+    meta = dict(meta or {})
+    notation = meta.get("notation")
+    if notation is not None and not isinstance(notation, dict):
+        raise TexderiveError("meta: notation should be a dict of notation options")
+    if fmt == "json":
+        data = items if isinstance(docs, (list, tuple)) else items[0]
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "numpy":
+        lines = [_oneline(_field(_field(d, "gradient", "", dict), "numpy", "gradient.")) for d in items]
+        return header(items, fmt, notation=notation) + "\n" + "\n".join(lines) + "\n"
+    context = _view(items, fmt, style, reveal, meta)
+    flavour = {"markdown": "markdown", "text": "text"}.get(fmt, "latex")
+    body = _fill(flavour, _TEMPLATES[fmt], template_dir, context)
+    if fmt == "text":
+        return body.rstrip("\n") + "\n" + _footer(items) + "\n"
+    return header(items, fmt, notation=notation) + "\n" + body.lstrip("\n")
