@@ -308,9 +308,17 @@ class Engine:
                 body = Ident(self.wrt.shape[0])
             contribs.append(mul(*t.coef, body) if body is not None else mul(*t.coef))
         g = add(*contribs) if contribs else canon.zero_like(self.wrt)
+        y = Sym("y", "scalar", 1, 1)
         if self.ctx.kind == "matrix":
-            note = ("with ", ("math", Sym("y", "scalar", 1, 1)), " = tr(Gᵀ dX), G is the gradient",)
-        note = ("read off the gradient",)
+            gs = Sym("G", "matrix", *self.wrt.shape)
+            form = Trace(MatMul(Transpose(gs), self.dX))
+        elif self.ctx.kind == "vector":
+            gs = Sym("g", "vector", *self.wrt.shape)
+            form = MatMul(Transpose(gs), self.dX)
+        else:
+            gs = Sym("gamma", "scalar", 1, 1)
+            form = MatMul(gs, self.dX)
+        note = ("read off ", ("math", gs), " from ", ("eq", D(y), form))
         self.record("read_off", "grad", g, note)
         g1 = canon.simplify(g)
         if g1 != g:
@@ -422,6 +430,7 @@ def _d_logdet(e, p, ctx):
     if not isinstance(p, LogDet):
         return None
     y = p.args[0]
+    ctx.setdefault("args", []).append(y)
     return Trace(mul(Inverse(y), D(y)))
 
 
@@ -429,6 +438,7 @@ def _d_det(e, p, ctx):
     if not isinstance(p, Det):
         return None
     y = p.args[0]
+    ctx.setdefault("args", []).append(y)
     return mul(p, Trace(mul(Inverse(y), D(y))))
 
 
@@ -462,6 +472,8 @@ def _d_norm(e, p, ctx):
         inner = _norm_inner(v, D(v))
         if k == 2:
             return mul(Num(2), inner)
+        if k == 3:
+            return mul(Num(k), p.args[0], inner)
         return mul(Num(k), Pow(p.args[0], Num(k - 2)), inner)
     return None
 
@@ -585,7 +597,13 @@ def _d_note(rule_id: str, ctx: dict) -> tuple:
         if len(removed) > 4:
             note.append(" and others")
         return tuple(note)
-    return ("by ", ("ref", rule_id), ", ", ("rule", rule_id))
+    note = ("by ", ("ref", rule_id), ", ", ("rule", rule_id))
+    args = list(dict.fromkeys(ctx.get("args", ())))
+    if len(args) == 1 and not isinstance(args[0], Sym) and \
+            all(not (isinstance(x, Sym) and x.name == "Y") for x in ir.walk(args[0])):
+        y = args[0]
+        note += (" with ", ("eq", Sym("Y", "matrix", *y.shape), y))
+    return note
 
 
 # ---------------------------------------------------------------------------
