@@ -141,27 +141,44 @@ class Engine:
         return dy
 
     def push_d(self, dy: ir.Node) -> ir.Node:
+        """Apply the differential rules, one rule per step, highest priority first.
+
+        Each round finds, for every d(P) not yet at the variable, the first rule of
+        D_RULES that applies; the step applies the highest-priority one of those
+        everywhere it is the first rule that applies."""
         for _ in range(10 * MAX_STEPS):
-            for rule_id, fn in D_RULES:
-                ctx = {"removed": []}
-                new, changed = self._rewrite_d(dy, lambda p, fn=fn, ctx=ctx: fn(self, p, ctx))
-                if changed:
-                    dy = new
-                    self.record(rule_id, "dy", dy, _d_note(rule_id, ctx))
-                    break
-            else:
+            found = {}
+            for n in ir.walk(dy):
+                if isinstance(n, D) and n.args[0] != self.wrt and n not in found:
+                    found[n] = self._first_rule(n.args[0])
+            if not found:
                 break
-        for n in ir.walk(dy):
-            if isinstance(n, D) and n.args[0] != self.wrt:
+            stuck = [n for n, r in found.items() if r is None]
+            if stuck:
                 from .printers.text import to_text
-                raise UnsupportedError(f"no differential rule applies to d({to_text(n.args[0])})")
+                raise UnsupportedError(f"no differential rule applies to d({to_text(stuck[0].args[0])})")
+            best = min(r[0] for r in found.values())
+            rule_id = D_RULES[best][0]
+            ctx = {"removed": [], "args": []}
+            chosen = {}
+            for n, (i, _) in found.items():
+                if i == best:
+                    chosen[n] = D_RULES[i][1](self, n.args[0], ctx)
+            dy, _ = self._rewrite_d(dy, chosen.get)
+            self.record(rule_id, "dy", dy, _d_note(rule_id, ctx))
         return dy
+
+    def _first_rule(self, p: ir.Node):
+        scratch = {"removed": [], "args": []}
+        for i, (_, fn) in enumerate(D_RULES):
+            r = fn(self, p, scratch)
+            if r is not None:
+                return i, r
+        return None
 
     def _rewrite_d(self, node: ir.Node, fn):
         if isinstance(node, D):
-            if node.args[0] == self.wrt:
-                return node, False
-            r = fn(node.args[0])
+            r = fn(node)
             return (node, False) if r is None else (r, True)
         if not self.has_d(node):
             return node, False
@@ -324,7 +341,7 @@ class Engine:
         if g1 != g:
             rid = "transpose_product" if _has_transposed_product(g) else "simplify"
             self.record(rid, "grad", g1, (("rule", rid),) if rid == "transpose_product" else ("tidy up",))
-        g2 = canon.compact(g1)
+        g2 = canon.compact(g1, simplified=True)
         if g2 != g1 and canon.size(g2) < canon.size(g1):
             self.record("simplify", "grad", g2, ("take out common factors",))
             g1 = g2

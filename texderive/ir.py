@@ -35,12 +35,13 @@ ELEMENTWISE_FUNCS = ("log", "exp", "sqrt", "sin", "cos", "tan", "sinh", "cosh", 
 
 
 class Node:
-    __slots__ = ("args", "_hash", "_shape")
+    __slots__ = ("args", "_hash", "_shape", "_count")
 
     def __init__(self, *args):
         self.args = args
         self._hash = hash((type(self).__name__,) + args)
         self._shape = self._infer_shape()
+        self._count = 1 + sum(a._count for a in args if isinstance(a, Node))
 
     # -- structure -----------------------------------------------------
     def rebuild(self, *args) -> "Node":
@@ -148,6 +149,8 @@ def flatten_factors(factors) -> list:
     chain ``A*x'*y*B`` would no longer fit (or would hide a scaling inside a matrix
     chain, which transposing or rotating would break), so such a factor stays grouped.
     """
+    if not any(isinstance(f, MatMul) for f in factors):
+        return list(factors)
     out = []
     has_matrix = any(g.shape != (1, 1) for g in factors)
     for i, f in enumerate(factors):
@@ -378,7 +381,7 @@ def free_syms(node: Node) -> list:
 
 
 def node_count(node: Node) -> int:
-    return sum(1 for _ in walk(node))
+    return node._count
 
 
 def depth(node: Node) -> int:

@@ -792,7 +792,9 @@ class _Converter:
         if nxt is None or nxt.kind != "m" or nxt.val != "oslash":
             return False
         prev = self.toks[-1] if self.toks else None
-        return prev is None or prev.kind == "(" or (prev.kind == "op" and prev.text in "+-")
+        # a zero-width '(' is the one put around a function's single-factor argument
+        return (prev is None or (prev.kind == "(" and prev.end > prev.pos)
+                or (prev.kind == "op" and prev.text in ("+", "-")))
 
     def text_font(self, cur: _Cur, mac: _It) -> None:
         """\\operatorname{tr}, \\mathrm{tr}, \\text{tr}, \\mathrm{I}."""

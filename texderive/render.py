@@ -709,7 +709,7 @@ def _heading(rule: str, note: str) -> tuple:
     core = re.sub(r"^(?:the|a|an)\s+", "", rest.lower()).rstrip(". ")
     if core in (name, name.replace(" rule", "")):
         return heading, ""
-    return heading, rest
+    return heading, rest.rstrip(". ")
 
 
 _LHS_TEXT = ((re.compile(r"^(?:\\mathrm\{d\}|\\operatorname\{d\}|d)\s*y$"), "dy"),
@@ -732,12 +732,12 @@ _WIDTH = {"onecolumn": 345.0, "twocolumn": 221.0,        # article; [a4paper,two
           "beamer": 307.3 / 1.095}                       # 4:3 frame text, 11pt type
 _LIST_INDENT = {"onecolumn": 25.0, "twocolumn": 20.0, "beamer": 22.0}
 _MARGIN = 6.0          # room for the estimate's error
-_NOTE_GAP = 20.0       # at least this between the math and notes beside it
+_NOTE_GAP = 24.0       # amsmath keeps about this between a row and its \tag
 _INDENT_CONT = 16.0    # \quad and the sign's spacing on a continued row
-_INDENT_NOTE = 10.0    # \quad before a note on its own row
 # Beamer: heights (pt) on a 4:3 frame of 269pt text height, 11pt type.
 _FRAME_H = {"first": 165.0, "cont": 205.0}
-_ROW_H = {"first": 17.0, "step": 19.0, "cont": 17.0, "note": 14.0}
+_ROW_H = {"first": 17.0, "step": 19.0, "cont": 17.0}
+_NOTE_H = 12.0         # a note that TeX sets on a line of its own
 _ITEM_LINE_H = 15.0
 
 
@@ -745,41 +745,31 @@ def _note_scale(fmt):
     return 0.8 if fmt in ("beamer", "deck") else 1.0
 
 
-def _rows_for(lines, lhs, rel, slide, kind):
-    rows = []
-    for k, line in enumerate(lines):
-        if k == 0:
-            rows.append({"lhs": lhs, "rel": rel, "math": Tex(line), "note": Tex(""),
-                         "kind": kind, "slide": slide})
-        else:
-            rows.append({"lhs": Tex(""), "rel": Tex(""), "math": Tex("{}" + line), "note": Tex(""),
-                         "kind": "cont", "slide": slide})
-    return rows
-
-
 def _layout(groups, width, note_scale):
     """Rows of an ``align*`` from ``groups`` = [(lhs, rel, math, note, kind, slide)].
 
-    Notes go beside the math when every row and note fits in ``width``,
-    otherwise on rows of their own; math wider than the page is broken."""
+    Math wider than the page is broken before a top-level + or - into
+    ``cont`` rows.  A step's note goes on its last row, as ``\\tag*``: TeX sets
+    it at the right margin, or on a line of its own below the row where the
+    row leaves no room, so notes never push a row past the margin.  A row's
+    ``tall`` says whether its note is expected on a line of its own."""
     lhs_w = max((math_width(g[0]) for g in groups), default=0.0)
-    math_ws = [math_width(g[1]) + math_width(g[2]) for g in groups]
-    note_ws = [note_scale * text_width(g[3]) for g in groups if g[3]]
     usable = width - _MARGIN
-    beside = bool(note_ws) and lhs_w + max(math_ws) + _NOTE_GAP + max(note_ws) <= usable
     out = []
-    for (lhs, rel, mathx, note, kind, slide), mw in zip(groups, math_ws):
+    for lhs, rel, mathx, note, kind, slide in groups:
         rel_w = math_width(rel)
         lines = _break_math(mathx, usable - lhs_w - rel_w, usable - lhs_w - _INDENT_CONT)
-        rows = _rows_for(lines, lhs, rel, slide, kind)
-        if note and beside:
-            rows[0]["note"] = note
-        elif note:
-            avail = usable - lhs_w - _INDENT_NOTE
-            if note_scale * text_width(note) > avail:
-                note = Tex(r"\parbox[t]{%dpt}{\raggedright %s}" % (int(avail), note))
-            rows.append({"lhs": Tex(""), "rel": Tex(""), "math": Tex(""), "note": note,
-                         "kind": "note", "slide": slide})
+        rows = []
+        for k, line in enumerate(lines):
+            first = k == 0
+            rows.append({"lhs": lhs if first else Tex(""), "rel": rel if first else Tex(""),
+                         "math": Tex(line if first else "{}" + line), "note": Tex(""),
+                         "kind": kind if first else "cont", "slide": slide, "tall": False})
+        if note:
+            last = rows[-1]
+            used = lhs_w + (rel_w if len(rows) == 1 else _INDENT_CONT) + math_width(last["math"])
+            last["note"] = note
+            last["tall"] = used + _NOTE_GAP + note_scale * text_width(note) > usable
         out.extend(rows)
     return out
 
@@ -805,9 +795,6 @@ def _chunks(groups, budget_first, budget_cont, height):
 
 def _label(rule_id: str) -> Tex:
     return Tex("td:rule:" + (re.sub(r"[^A-Za-z0-9.-]+", "-", rule_id) or "rule"))
-
-
-_TOP_EQUALS = re.compile(r"=")
 
 
 def _split_statement(latex: str) -> tuple:
@@ -888,9 +875,10 @@ def _derivation(doc, k, n, meta, refs, labels, geometry, fmt, style):
 
     grad_lhs = next((s["lhs"] for s in steps if s["rule"] == "read_off"), steps[-1]["lhs"])
     titles, texts = meta.get("titles") or [], meta.get("texts") or []
-    title = titles[k] if k < len(titles) and titles[k] else (f"Example {k + 1}" if n > 1 else "Example")
+    has_title = k < len(titles) and bool(titles[k])
+    title = titles[k] if has_title else (f"Example {k + 1}" if n > 1 else "Example")
     d = {
-        "index": k + 1, "title": _oneline(title), "text": (texts[k] if k < len(texts) and texts[k] else ""),
+        "index": k + 1, "title": _oneline(title), "has_title": has_title, "text": (texts[k] if k < len(texts) and texts[k] else ""),
         "function": _math(function, "latex", where + "function."),
         "function_text": _field(function, "text", where + "function.", required=False),
         "expr": str(inp.get("expr") or ""), "wrt": wrt, "grad_lhs": grad_lhs,
@@ -901,10 +889,8 @@ def _derivation(doc, k, n, meta, refs, labels, geometry, fmt, style):
         "check": _check_phrase(doc.get("check")),
         "rows": [], "frames": [],
     }
-    if geometry is None:
-        return d
-
-    width, scale = _WIDTH[geometry], _note_scale(fmt)
+    width = _WIDTH[geometry] if geometry else math.inf
+    scale = _note_scale(fmt)
     # the chain: "y = f", then each step; a step's lhs is shown where it changes
     groups, prev = [(Tex("y"), Tex("="), d["function"], Tex(""), "first", 1)], "y"
     for j, s in enumerate(steps):
@@ -912,16 +898,37 @@ def _derivation(doc, k, n, meta, refs, labels, geometry, fmt, style):
         groups.append((shown, s["equals"], s["latex"], s["note_latex"], "step", j + 2))
         prev = s["lhs"]
     d["rows"] = _layout(groups, width, scale)
-    item_w = width - _LIST_INDENT[geometry]
+    item_w = width - _LIST_INDENT[geometry] if geometry else width
     for s in steps:
         s["rows"] = _layout([(s["lhs"], Tex("="), s["latex"], Tex(""), "step", 1)], item_w, 1.0)
 
     if fmt in ("beamer", "deck"):
-        d["frames"] = _frames(d, groups, width, scale, style)
+        d["frames"] = _frames(d, width, style)
+    if fmt == "text":
+        d["text_rows"] = _text_rows(d)
     return d
 
 
-def _frames(d, groups, width, scale, style):
+_TEXT_NOTE_COL = 56
+
+
+def _text_rows(d):
+    """The chain for a terminal: lhs right-aligned, notes in a column where they fit."""
+    lines, prev = [("y", d["function_text"], "")], "y"
+    for s in d["steps"]:
+        lines.append((s["lhs_text"] if s["lhs_text"] != prev else "", s["text"] or s["latex"], s["note"]))
+        prev = s["lhs_text"]
+    lhs_w = max(len(lhs) for lhs, _, _ in lines)
+    col = min(max(lhs_w + 3 + len(m) for _, m, _ in lines), _TEXT_NOTE_COL) + 3
+    rows = []
+    for lhs, mathx, note in lines:
+        used = lhs_w + 3 + len(mathx)
+        gap = " " * (col - used) if used + 3 <= col else "\n" + " " * (lhs_w + 5)
+        rows.append({"lhs": lhs.rjust(lhs_w), "math": mathx, "note": note, "gap": gap})
+    return rows
+
+
+def _frames(d, width, style):
     """Cut a derivation into Beamer frames that fit; continuation frames
     restate the current left-hand side and are titled "... (cont.)"."""
     if style == "steps":
@@ -932,20 +939,15 @@ def _frames(d, groups, width, scale, style):
             return _ITEM_LINE_H * max(1, math.ceil(w / item_w)) + 3
         chunks = _chunks(d["steps"], _FRAME_H["first"], _FRAME_H["cont"], height)
     else:
-        laid = [_layout([g], width, scale) for g in groups]   # one group's rows, for its height
-        rows_of = {id(g): r for g, r in zip(groups, laid)}
-        rows = d["rows"]
-        # regroup the laid-out chain by step (a step row with its cont/note rows)
-        by_step, cur = [], None
-        for row in rows:
+        # the laid-out chain by step: a step's row with its continued and note rows
+        by_step = []
+        for row in d["rows"]:
             if row["kind"] in ("first", "step"):
-                cur = [row]
-                by_step.append(cur)
+                by_step.append([row])
             else:
-                cur.append(row)
-        del rows_of, laid
+                by_step[-1].append(row)
         chunks = _chunks(by_step, _FRAME_H["first"], _FRAME_H["cont"],
-                         lambda g: sum(_ROW_H[r["kind"]] for r in g))
+                         lambda g: sum(_ROW_H[r["kind"]] + (_NOTE_H if r["tall"] else 0.0) for r in g))
     frames, lhs = [], Tex("y")
     for c, chunk in enumerate(chunks):
         frame = {"title": d["title"] if c == 0 else _cont(d["title"]), "first": c == 0}
