@@ -235,7 +235,7 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
     if cls is Add:
         return collect(add(*kids))
     if cls is Hadamard:
-        return hadamard(*kids)
+        return merge_hadamard_powers(hadamard(*kids))
     if cls is Transpose:
         return tp(kids[0])
     if cls is Inverse:
@@ -396,6 +396,26 @@ def hoist_scalar_runs(n: ir.Node) -> ir.Node:
     out = [Num(c)] if c != 1 else []
     grouped = out + scal + fs
     return MatMul(*grouped) if len(grouped) > 1 else grouped[0]
+
+
+def merge_hadamard_powers(n: ir.Node) -> ir.Node:
+    """Equal elementwise factors combine: F .* F = F.^2, F.^a .* F.^b = F.^(a+b), F ./ F = ones."""
+    if not isinstance(n, Hadamard):
+        return n
+    order, powers = [], {}
+    for f in n.args:
+        b, k = (f.args[0], f.args[1].value) if isinstance(f, HadPow) and isinstance(f.args[1], Num) \
+            else (f, Fraction(1))
+        if b not in powers:
+            order.append(b)
+            powers[b] = Fraction(0)
+        powers[b] += k
+    if len(order) == len(n.args):
+        return n
+    out = [b if powers[b] == 1 else HadPow(b, Num(powers[b])) for b in order if powers[b] != 0]
+    if not out:
+        return Ones(*n.shape)
+    return hadamard(*out)
 
 
 def merge_ones(n: ir.Node) -> ir.Node:

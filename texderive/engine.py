@@ -274,6 +274,9 @@ class Engine:
             return False
         if self.ctx.kind == "matrix":
             return t.traced or len(fs) == 1 and fs[0].shape == (1, 1)
+        if self.ctx.kind == "scalar":
+            # c * m * dα with m a scalar; tr(M dα) with a matrix M is not yet read off
+            return len(fs) == 1 or mul(*fs[:-1]).shape == (1, 1)
         return True
 
     def d_index(self, fs) -> int:

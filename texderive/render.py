@@ -604,18 +604,32 @@ def text_width(latex_text: str) -> float:
 # Breaking long math at top-level + and -
 # ---------------------------------------------------------------------------
 
-_NO_BREAK_AFTER = {"(", "[", "{", "=", "+", "-", "^", "_", "&", ",", r"\left", r"\middle"} | _BIN_MACROS | _REL_MACROS
+_NO_BREAK_AFTER = {"(", "[", "{", "=", "+", "-", "^", "_", "&", ",", r"\left", r"\middle", r"\,",
+                   r"\;", r"\!", r"\quad", r"\qquad"} | _BIN_MACROS | _REL_MACROS | _OPERATORS | _SIZED
+_FACTOR_START = {"(", r"\,", r"\mathbf", r"\bm", r"\boldsymbol", r"\mathrm", r"\operatorname", r"\log",
+                 r"\det", r"\exp", r"\mathbb", r"\mathsf", r"\mathit", r"\mathcal"}
+_OPERATOR_GROUPS = {r"\operatorname", r"\mathrm"}     # \operatorname{tr}(...), \mathrm{d}X: keep together
 
 
 def _break_points(latex: str) -> list:
-    """[(offset, paren depth)] of each + or - where a row may break: outside braces
-    and \\left...\\right, and not a sign."""
-    points, brace, leftright, paren, prev = [], 0, 0, 0, None
+    """[(offset, kind, paren depth)] where a row may break, outside braces and
+    \left...\right: kind 0 before a + or - that is not a sign, kind 1 between
+    two factors of a product (used only where no + or - break fits)."""
+    points, brace, leftright, paren = [], 0, 0, 0
+    prev, group_macro, last_macro = None, None, None
     for m in _TOKEN.finditer(latex):
         tok = m.group()
         if tok.isspace():
             continue
+        if brace == 0 and leftright == 0:
+            if tok in "+-" and prev is not None and prev not in _NO_BREAK_AFTER:
+                points.append((m.start(), 0, max(paren, 0)))
+            elif (tok in _FACTOR_START and prev is not None and prev not in _NO_BREAK_AFTER
+                  and not (prev == "}" and group_macro in _OPERATOR_GROUPS)):
+                points.append((m.start(), 1, max(paren, 0)))
         if tok == "{":
+            if brace == 0:
+                group_macro = last_macro if prev == last_macro else None
             brace += 1
         elif tok == "}":
             brace -= 1
@@ -628,43 +642,43 @@ def _break_points(latex: str) -> list:
                 paren += 1
             elif tok in ")]":
                 paren -= 1
-            elif tok in "+-" and prev is not None and prev not in _NO_BREAK_AFTER and not (
-                    prev.startswith("\\") and prev in _SIZED):
-                points.append((m.start(), max(paren, 0)))
-        prev = tok
+        if tok.startswith("\\"):
+            last_macro = tok
+        if brace == 0 or tok == "{" and brace == 1:
+            prev = tok
     return points
 
 
 def _break_math(latex: str, first: float, rest: float) -> list:
-    """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it can."""
+    """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it can:
+    before a + or - (the outermost one in the last half of the line, else the
+    latest that fits), else between two factors, else as early as possible."""
     measure = _Measure(latex)
     marks: dict = {}
     total = _CAL * measure.seq("it", marks=marks)
     if total <= first:
         return [latex]
     points = _break_points(latex)
-    at = {pos: _CAL * marks.get(pos, 0.0) for pos, _ in points}
+    at = {pos: _CAL * marks.get(pos, 0.0) for pos, _, _ in points}
     lines, start, start_w, avail = [], 0, 0.0, first
-    while True:
-        if total - start_w <= avail:
-            lines.append(latex[start:])
-            return lines
-        later = [(pos, depth) for pos, depth in points if pos > start]
+    while total - start_w > avail:
+        later = [p for p in points if p[0] > start]
         if not later:
-            lines.append(latex[start:])
-            return lines
-        fitting = [(pos, depth) for pos, depth in later if at[pos] - start_w <= avail]
-        if fitting:
-            # the latest break that fits, preferring the outermost among the
-            # breaks in the last half of the line
-            half = start_w + avail / 2
-            good = [(pos, depth) for pos, depth in fitting if at[pos] >= half] or fitting
-            shallow = min(depth for _, depth in good)
-            pos = max(p for p, d in good if d == shallow)
+            break
+        fitting = [p for p in later if at[p[0]] - start_w <= avail]
+        sums = [p for p in fitting if p[1] == 0]
+        if sums:
+            half = [p for p in sums if at[p[0]] - start_w >= avail / 2] or sums
+            shallow = min(depth for _, _, depth in half)
+            pos = max(p for p, _, d in half if d == shallow)
+        elif fitting:
+            pos = max(p for p, _, _ in fitting)
         else:
-            pos = later[0][0]                   # nothing fits: break as early as possible
+            pos = later[0][0]
         lines.append(latex[start:pos].rstrip())
         start, start_w, avail = pos, at[pos], rest
+    lines.append(latex[start:])
+    return lines
 
 
 # ---------------------------------------------------------------------------
