@@ -49,33 +49,38 @@ def coef_split(n: ir.Node) -> tuple:
     return Fraction(1), (n,)
 
 
-def mul(*factors, shape=None) -> ir.Node:
+def mul(*factors) -> ir.Node:
     """Product of factors: flattens, merges numbers into one leading coefficient,
     drops 1 and identities next to other matrices, and absorbs zeros."""
-    flat = ir.flatten_factors(list(factors))
+    flat = ir.flatten_factors(factors)
     c = Fraction(1)
     rest = []
+    special = False
     for f in flat:
-        if isinstance(f, Num):
-            c *= f.value
+        t = type(f)
+        if t is Num:
+            c *= f.args[0]
         else:
+            if t is Ident or t is Zeros or t is Ones or t is Transpose:
+                special = True
             rest.append(f)
     full = ir.product_shape([f.shape for f in flat]) if flat else (1, 1)
-    if c == 0 or any(isinstance(f, Zeros) for f in rest):
+    if c == 0:
         return zero_like_shape(full)
-    # identities: drop an I that multiplies a non-scalar neighbour
-    if len(rest) > 1:
-        kept = [f for f in rest if not isinstance(f, Ident)]
-        if kept and ir.product_shape([f.shape for f in kept]) == full:
-            rest = kept
-        if not rest:
-            rest = [Ident(full[0])]
+    if special:
+        if any(type(f) is Zeros for f in rest):
+            return zero_like_shape(full)
+        # identities: drop an I that multiplies a non-scalar neighbour
+        if len(rest) > 1 and any(type(f) is Ident for f in rest):
+            kept = [f for f in rest if type(f) is not Ident]
+            if kept and ir.product_shape([f.shape for f in kept]) == full:
+                rest = kept
     if not rest:
         return Num(c)
     if c != 1:
         rest.insert(0, Num(c))
     out = rest[0] if len(rest) == 1 else MatMul(*rest)
-    return merge_ones(out)
+    return merge_ones(out) if special else out
 
 
 def zero_like_shape(shape) -> ir.Node:
@@ -375,22 +380,21 @@ def hoist_scalar_runs(n: ir.Node) -> ir.Node:
     fs = [f for f in fs if f.shape != (1, 1)]
     changed = False
     # suffix: fs[k:] is 1x1 and fs[k-1] is a column
-    for k in range(1, len(fs) - 1):
-        tail = fs[k:]
-        if ir.product_shape([f.shape for f in tail]) == (1, 1) and fs[k - 1].shape[1] == 1 \
-                and tail[0].shape[0] == 1:
-            scal.append(MatMul(*canonical_scalar_chain(tail)))
-            fs = fs[:k]
-            changed = True
-            break
-    for k in range(len(fs) - 1, 1, -1):
-        head = fs[:k]
-        if ir.product_shape([f.shape for f in head]) == (1, 1) and fs[k].shape[0] == 1 \
-                and head[-1].shape[1] == 1:
-            scal.append(MatMul(*canonical_scalar_chain(head)))
-            fs = fs[k:]
-            changed = True
-            break
+    # fs is one matrix chain (no scalings inside), so fs[i:j] is rows(fs[i]) x cols(fs[j-1])
+    if len(fs) > 2 and fs[-1].shape[1] == 1:
+        for k in range(1, len(fs) - 1):
+            if fs[k].shape[0] == 1 and fs[k - 1].shape[1] == 1:
+                scal.append(MatMul(*canonical_scalar_chain(fs[k:])))
+                fs = fs[:k]
+                changed = True
+                break
+    if len(fs) > 2 and fs[0].shape[0] == 1:
+        for k in range(len(fs) - 1, 1, -1):
+            if fs[k].shape[0] == 1 and fs[k - 1].shape[1] == 1:
+                scal.append(MatMul(*canonical_scalar_chain(fs[:k])))
+                fs = fs[k:]
+                changed = True
+                break
     if not changed:
         return n
     out = [Num(c)] if c != 1 else []

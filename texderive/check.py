@@ -33,6 +33,7 @@ otherwise.  The work runs in a worker thread under a time budget.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 import threading
 import time
 
@@ -250,27 +251,38 @@ def _direction(wrt: ir.Sym, shape: tuple, rng) -> "np.ndarray":
 
 
 def _directional(prob: _Problem, values: dict, v, fv: float):
-    """The directional derivative of f along v: 5-point stencil plus one Richardson step."""
+    """(derivative, error estimate) of f along v, or None where f is not finite nearby.
+
+    A 5-point central stencil at steps h and h/2, one Richardson step; the
+    difference of the two stencils estimates the error.  The step starts at
+    1e-3 (scaled by the size of wrt's entries); when the estimate is not small
+    h/4 and 4h are tried too and the step with the smallest estimate is kept
+    (smaller steps lose to rounding, larger ones to truncation).
+    """
     x = values[prob.wrt.name]
-    h = 1e-3 * max(1.0, float(np.sqrt(np.mean(x ** 2))))
+    h0 = 1e-3 * max(1.0, float(np.sqrt(np.mean(x ** 2))))
     floor = 1e-6 * (1.0 + abs(fv))
     best = None
-    for _ in range(3):
+    for h in (h0, h0 / 4, h0 * 4):
         d = []
         for step in (h, h / 2):
             p = [prob.phi(values, v, t * step) for t in (2, 1, -1, -2)]
             if not all(math.isfinite(q) for q in p):
-                return None
+                break
             d.append((-p[0] + 8 * p[1] - 8 * p[2] + p[3]) / (12 * step))
-        best = d[1] + (d[1] - d[0]) / 15
-        if abs(d[1] - d[0]) <= 1e-7 * max(abs(d[1]), floor):
+        if len(d) < 2:
+            continue
+        est = (d[1] + (d[1] - d[0]) / 15, abs(d[1] - d[0]))
+        if best is None or est[1] < best[1]:
+            best = est
+        if best[1] <= 1e-9 * max(abs(best[0]), floor):
             break
-        h /= 8
     return best
 
 
-def _rel(a: float, b: float, floor: float) -> float:
-    return abs(a - b) / max(abs(a), abs(b), floor)
+def _rel(num: float, err: float, ana: float, floor: float) -> float:
+    """Relative difference; the finite difference's own uncertainty (err) sets a floor."""
+    return abs(num - ana) / max(abs(num), abs(ana), floor, 10 * err / TOLERANCE)
 
 
 # ---------------------------------------------------------------------------
@@ -323,10 +335,10 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
             errs = []
             for _ in range(DIRECTIONS):
                 v = _direction(wrt, want, rng)
-                num = _directional(prob, values, v, fv)
-                if num is None:
+                fd = _directional(prob, values, v, fv)
+                if fd is None:
                     break
-                errs.append(_rel(num, float(np.sum(g * v)), floor))
+                errs.append(_rel(fd[0], fd[1], float(np.sum(g * v)), floor))
             else:
                 errors.extend(errs)
                 found += 1
@@ -347,38 +359,383 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
 
 # ---------------------------------------------------------------------------
 # the exact check
+#
+# Arithmetic is exact, over the rationals, in a polynomial ring (SymPy's sparse
+# ``PolyElement``) whose generators are the entries of the variables plus one
+# generator per transcendental sub-expression (log, exp, a root, ...), whose
+# derivative is known in terms of its argument.  A value is a numerator
+# polynomial over a product of powers of "atoms" (the monic polynomials that
+# were divided by, such as a determinant), so no gcd is ever needed: a
+# difference is zero exactly when its numerator is the zero polynomial.  This
+# is what cancel/together would decide, without building expression trees.
 
 class _Cancelled(Exception):
     pass
 
 
-def _exact_assignments(dims: list) -> list:
-    """Sizes 2 and 3, as many distinct as possible, then the cheapest, 3s first."""
-    import itertools
-    k = len(dims)
-    if not k:
-        return [{}]
-    combos = list(itertools.product((3, 2), repeat=min(k, 8)))
-    combos = [c + (2,) * (k - len(c)) for c in combos]
+class _Frac:
+    """num / (k * prod(atoms[i] ** e for i, e in den)), num over the integers, k > 0."""
+    __slots__ = ("num", "den", "k")
 
-    def key(c):
-        return (-len(set(c)), abs(c.count(3) - 1))
-    combos.sort(key=key)          # stable: among equals, the order of product (3s first)
-    return [dict(zip(dims, c)) for c in combos[:16]]
+    def __init__(self, num, den=(), k=1):
+        self.num, self.den, self.k = num, den, k   # den: sorted tuple of (atom, exponent)
 
 
-class _SymEval:
-    """SymPy matrices for the nodes of a tree (one function per node class)."""
+class _Gen:
+    """A transcendental sub-expression as a generator of the ring."""
+    __slots__ = ("poly", "kind", "arg", "extra")
 
-    def __init__(self, sp, symbols: dict, dims: dict, tick):
-        self.sp, self.symbols, self.dims, self.tick = sp, symbols, dims, tick
+    def __init__(self, poly, kind: str, arg: _Frac, extra):
+        self.poly, self.kind, self.arg, self.extra = poly, kind, arg, extra
+
+
+class _Arith:
+    """Exact arithmetic on _Frac values, and derivatives along one entry of wrt."""
+
+    def __init__(self, ring, spare: list, tick):
+        self.R, self.spare, self.tick = ring, list(spare), tick
+        self.atoms: list = []
+        self.atom_index: dict = {}
+        self.gens: list = []
+        self.gen_by_key: dict = {}
+        self._dgen: dict = {}
+        self._datom: dict = {}
+        self.zero, self.one = _Frac(ring.zero), _Frac(ring.one)
+
+    # -- construction -------------------------------------------------------
+    def const(self, q) -> _Frac:
+        q = Fraction(q)
+        return _Frac(self.R(q.numerator), (), q.denominator)
+
+    def den_poly(self, den):
+        out = self.R.one
+        for i, e in den:
+            out = out * self.atoms[i] ** e
+        return out
+
+    def is_zero(self, a: _Frac) -> bool:
+        return not a.num
+
+    def is_const(self, a: _Frac) -> bool:
+        return a.num.is_ground and not a.den
+
+    def _reduce(self, num, den, k) -> _Frac:
+        if k != 1 and num:
+            g = math.gcd(k, num.content())
+            if g != 1:
+                num, k = num.quo_ground(g), k // g
+        return _Frac(num, den, k)
+
+    # -- field operations -----------------------------------------------------
+    def add(self, a: _Frac, b: _Frac) -> _Frac:
+        self.tick()
+        if not a.num:
+            return b
+        if not b.num:
+            return a
+        k = a.k * b.k // math.gcd(a.k, b.k)
+        if a.den == b.den:
+            return self._reduce(a.num * (k // a.k) + b.num * (k // b.k), a.den, k)
+        da, db = dict(a.den), dict(b.den)
+        den = tuple((i, max(da.get(i, 0), db.get(i, 0))) for i in sorted(set(da) | set(db)))
+        na = a.num * self.den_poly(tuple((i, e - da.get(i, 0)) for i, e in den
+                                         if e > da.get(i, 0)))
+        nb = b.num * self.den_poly(tuple((i, e - db.get(i, 0)) for i, e in den
+                                         if e > db.get(i, 0)))
+        return self._reduce(na * (k // a.k) + nb * (k // b.k), den, k)
+
+    def neg(self, a: _Frac) -> _Frac:
+        return _Frac(-a.num, a.den, a.k)
+
+    def sub(self, a: _Frac, b: _Frac) -> _Frac:
+        return self.add(a, self.neg(b))
+
+    def mul(self, a: _Frac, b: _Frac) -> _Frac:
+        self.tick()
+        if not a.num or not b.num:
+            return self.zero
+        if not a.den:
+            den = b.den
+        elif not b.den:
+            den = a.den
+        else:
+            d = dict(a.den)
+            for i, e in b.den:
+                d[i] = d.get(i, 0) + e
+            den = tuple(sorted(d.items()))
+        return self._reduce(a.num * b.num, den, a.k * b.k)
+
+    def atom(self, p) -> tuple:
+        """(c, i): p == c * atoms[i], atoms primitive with a positive leading coefficient."""
+        c, q = p.primitive()
+        if q.LC < 0:
+            c, q = -c, -q
+        i = self.atom_index.get(q)
+        if i is None:
+            i = len(self.atoms)
+            self.atoms.append(q)
+            self.atom_index[q] = i
+        return c, i
+
+    def inv(self, a: _Frac) -> _Frac:
+        if not a.num:
+            raise ZeroDivisionError("division by zero in the exact check")
+        top = self.den_poly(a.den) * a.k
+        if a.num.is_ground:
+            c = a.num.LC
+            return self._reduce(top if c > 0 else -top, (), abs(c))
+        c, i = self.atom(a.num)
+        return self._reduce(top if c > 0 else -top, ((i, 1),), abs(c))
+
+    def div(self, a: _Frac, b: _Frac) -> _Frac:
+        return self.mul(a, self.inv(b))
+
+    def pow_int(self, a: _Frac, k: int) -> _Frac:
+        if k < 0:
+            a, k = self.inv(a), -k
+        if k == 0:
+            return self.one
+        return _Frac(a.num ** k, tuple((i, e * k) for i, e in a.den), a.k ** k)
+
+    # -- transcendental generators -------------------------------------------
+    def canonical(self, a: _Frac) -> tuple:
+        return a.num.cancel(self.den_poly(a.den) * a.k)
+
+    def gen(self, kind: str, arg: _Frac, extra=None) -> _Frac:
+        key = (kind, extra, self.canonical(arg))
+        g = self.gen_by_key.get(key)
+        if g is None:
+            if not self.spare:
+                raise _Undecided("too many transcendental sub-expressions")
+            g = _Gen(self.spare.pop(0), kind, arg, extra)
+            self.gens.append(g)
+            self.gen_by_key[key] = g
+        return _Frac(g.poly)
+
+    def exp(self, u: _Frac) -> _Frac:
+        """exp(u), as a product over the terms of a polynomial u: exp(c m) = exp(m)**c, and
+        exp(c log(v)) = v**c, so that exp(a + b) and exp(a) exp(b) meet."""
+        if u.den or not u.num:
+            return self.gen("exp", u) if u.num else self.one
+        logs = {g.poly: g for g in self.gens if g.kind == "log"}
+        out = self.one
+        for monom, c in u.num.terms():
+            term = self.R.from_dict({monom: 1})
+            g = math.gcd(c, u.k)
+            q = Fraction(c, u.k)
+            base = logs.get(term)
+            if base is not None:
+                factor = self.power(base.arg, q)
+            elif term == self.R.one:
+                factor = self.gen("exp", self.const(q))
+            else:
+                factor = self.pow_int(self.gen("exp", _Frac(term, (), u.k // g)), c // g)
+            out = self.mul(out, factor)
+        return out
+
+    def func(self, name: str, u: _Frac) -> _Frac:
+        if name == "exp":
+            return self.exp(u)
+        if name == "abs":
+            return self.gen("abs", u)
+        if name == "sqrt":
+            return self.gen("root", u, 2)
+        if self.is_const(u) and u.num.LC == 0:
+            if name in ("sin", "tan", "sinh", "tanh"):
+                return self.zero
+            if name in ("exp", "cos", "cosh"):
+                return self.one
+            if name == "sigmoid":
+                return self.const(Fraction(1, 2))
+        return self.gen(name, u)
+
+    def power(self, b: _Frac, e: Fraction) -> _Frac:
+        """b ** e for a rational e."""
+        if e.denominator == 1:
+            return self.pow_int(b, int(e))
+        root = self.gen("root", b, e.denominator)
+        return self.pow_int(root, e.numerator)
+
+    # -- derivatives ------------------------------------------------------------
+    def d_poly(self, p, x) -> _Frac:
+        """Total derivative of a polynomial along the base generator x."""
+        out = _Frac(p.diff(x))
+        for g in self.gens:
+            if p.degree(g.poly) > 0:
+                out = self.add(out, self.mul(_Frac(p.diff(g.poly)), self.d_gen(g, x)))
+        return out
+
+    def d_gen(self, g: _Gen, x) -> _Frac:
+        key = (g.poly, x)
+        if key in self._dgen:
+            return self._dgen[key]
+        u, t = g.arg, _Frac(g.poly)
+        du = self.d(u, x)
+        k = g.kind
+        if not du.num:
+            out = self.zero
+        elif k == "log":
+            out = self.div(du, u)
+        elif k in ("exp",):
+            out = self.mul(t, du)
+        elif k == "root":
+            out = self.div(self.mul(t, du), self.mul(self.const(g.extra), u))
+        elif k == "abs":
+            out = self.div(self.mul(t, du), u)
+        elif k in ("sin", "sinh"):
+            out = self.mul(self.gen("cos" if k == "sin" else "cosh", u), du)
+        elif k == "cos":
+            out = self.neg(self.mul(self.gen("sin", u), du))
+        elif k == "cosh":
+            out = self.mul(self.gen("sinh", u), du)
+        elif k == "tan":
+            out = self.mul(self.add(self.one, self.mul(t, t)), du)
+        elif k == "tanh":
+            out = self.mul(self.sub(self.one, self.mul(t, t)), du)
+        elif k == "sigmoid":
+            out = self.mul(self.mul(t, self.sub(self.one, t)), du)
+        else:                                   # pragma: no cover - every kind is above
+            raise _Undecided(f"no derivative for {k}")
+        self._dgen[key] = out
+        return out
+
+    def d(self, a: _Frac, x) -> _Frac:
+        """Derivative of num / prod(atoms ** e) along x."""
+        out = self.mul(self.d_poly(a.num, x), _Frac(self.R.one, a.den, a.k))
+        for i, e in a.den:
+            key = (i, x)
+            if key not in self._datom:
+                self._datom[key] = self.d_poly(self.atoms[i], x)
+            da = self._datom[key]
+            if not da.num:
+                continue
+            d = dict(a.den)
+            d[i] += 1
+            term = self.mul(_Frac(a.num * (-e), tuple(sorted(d.items())), a.k), da)
+            out = self.add(out, term)
+        return out
+
+    # -- algebraic relations between generators -----------------------------------
+    def _apply(self, p, t, q: int, num, den):
+        """p with t**q replaced by num/den, times the power of den that keeps it a polynomial."""
+        idx = self.R.gens.index(t)
+        parts: dict = {}
+        for monom, c in p.terms():
+            parts.setdefault(monom[idx], {})[monom[:idx] + (0,) + monom[idx + 1:]] = c
+        top = max(j // q for j in parts)
+        if top == 0:
+            return p
+        out = self.R.zero
+        for j, d in parts.items():
+            a, r = divmod(j, q)
+            out += self.R.from_dict(d) * t ** r * num ** a * den ** (top - a)
+            self.tick()
+        return out
+
+    def reduce(self, p):
+        """p modulo the relations root**q = u, cos**2 = 1 - sin**2, cosh**2 = 1 + sinh**2."""
+        for g in reversed(self.gens):
+            if not p:
+                break
+            if g.kind == "root":
+                u = g.arg
+                p = self._apply(p, g.poly, g.extra, u.num, self.den_poly(u.den) * u.k)
+            elif g.kind == "abs":
+                u = g.arg
+                p = self._apply(p, g.poly, 2, u.num ** 2, (self.den_poly(u.den) * u.k) ** 2)
+            elif g.kind in ("cos", "cosh"):
+                partner = self.gen_by_key.get(("sin" if g.kind == "cos" else "sinh", None,
+                                               self.canonical(g.arg)))
+                if partner is not None:
+                    s2 = partner.poly ** 2
+                    p = self._apply(p, g.poly, 2, self.R.one - s2 if g.kind == "cos"
+                                    else self.R.one + s2, self.R.one)
+        return p
+
+    # -- back to SymPy, for a numeric look at an undecided difference ------------
+    def to_expr(self, sp, a: _Frac, gen_exprs: dict):
+        num = a.num.as_expr()
+        den = (self.den_poly(a.den) * a.k).as_expr()
+        return (num / den).xreplace(gen_exprs)
+
+    def gen_exprs(self, sp) -> dict:
+        out = {}
+        funcs = {"log": sp.log, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
+                 "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "abs": sp.Abs,
+                 "sigmoid": lambda z: 1 / (1 + sp.exp(-z))}
+        for g in self.gens:                    # arguments use earlier generators only
+            u = self.to_expr(sp, g.arg, out)
+            sym = g.poly.as_expr()
+            out[sym] = u ** sp.Rational(1, g.extra) if g.kind == "root" else funcs[g.kind](u)
+        return out
+
+
+class _Undecided(Exception):
+    pass
+
+
+def _matmul(ar: _Arith, a, b):
+    return [[_sum(ar, [ar.mul(a[i][k], b[k][j]) for k in range(len(b))])
+             for j in range(len(b[0]))] for i in range(len(a))]
+
+
+def _sum(ar: _Arith, items):
+    out = ar.zero
+    for t in items:
+        out = ar.add(out, t)
+    return out
+
+
+def _det(ar: _Arith, a) -> _Frac:
+    """Laplace expansion along rows, memoised on the set of columns left."""
+    n = len(a)
+    memo: dict = {}
+
+    def rec(row: int, cols: tuple) -> _Frac:
+        if row == n:
+            return ar.one
+        if cols in memo:
+            return memo[cols]
+        out = ar.zero
+        for pos, c in enumerate(cols):
+            if not a[row][c].num:
+                continue
+            term = ar.mul(a[row][c], rec(row + 1, cols[:pos] + cols[pos + 1:]))
+            out = ar.add(out, term if pos % 2 == 0 else ar.neg(term))
+        memo[cols] = out
+        return out
+    return rec(0, tuple(range(n)))
+
+
+def _inverse(ar: _Arith, a):
+    n = len(a)
+    if n == 1:
+        return [[ar.inv(a[0][0])]]
+    inv_det = ar.inv(_det(ar, a))
+    out = [[None] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(n):
+            minor = [row[:i] + row[i + 1:] for k, row in enumerate(a) if k != j]
+            c = _det(ar, minor)
+            out[i][j] = ar.mul(c if (i + j) % 2 == 0 else ar.neg(c), inv_det)
+    return out
+
+
+def _transpose(a):
+    return [list(r) for r in zip(*a)]
+
+
+class _ExactEval:
+    """Matrices (lists of rows) of exact values for the nodes of a tree."""
+
+    def __init__(self, ar: _Arith, symbols: dict, dims: dict):
+        self.ar, self.symbols, self.dims = ar, symbols, dims
         self.memo: dict = {}
         self.table = {cls: getattr(self, "_" + cls.__name__) for cls in ir.NODE_CLASSES}
 
     def __call__(self, node):
         m = self.memo.get(node)
         if m is None:
-            self.tick()
             m = self.table[type(node)](node)
             self.memo[node] = m
         return m
@@ -390,28 +747,33 @@ class _SymEval:
             raise CheckError(f"the size of dimension {d} is not known")
         return self.dims[d]
 
-    def s(self, e):
-        return self.sp.Matrix([[e]])
+    def full(self, r, c, v):
+        return [[v] * c for _ in range(r)]
+
+    def map(self, a, fn):
+        return [[fn(v) for v in row] for row in a]
 
     def _Sym(self, n):
         return self.symbols[n.name]
 
     def _Num(self, n):
-        return self.s(self.sp.Rational(n.value.numerator, n.value.denominator))
+        return [[self.ar.const(n.value)]]
 
     def _Ident(self, n):
-        return self.sp.eye(self.dim(n.args[0]))
+        k = self.dim(n.args[0])
+        return [[self.ar.one if i == j else self.ar.zero for j in range(k)] for i in range(k)]
 
     def _Ones(self, n):
-        return self.sp.ones(self.dim(n.args[0]), self.dim(n.args[1]))
+        return self.full(self.dim(n.args[0]), self.dim(n.args[1]), self.ar.one)
 
     def _Zeros(self, n):
-        return self.sp.zeros(self.dim(n.args[0]), self.dim(n.args[1]))
+        return self.full(self.dim(n.args[0]), self.dim(n.args[1]), self.ar.zero)
 
     def _Add(self, n):
         out = self(n.args[0])
         for t in n.args[1:]:
-            out = out + self(t)
+            b = self(t)
+            out = [[self.ar.add(x, y) for x, y in zip(r1, r2)] for r1, r2 in zip(out, b)]
         return out
 
     def _MatMul(self, n):
@@ -421,150 +783,121 @@ class _SymEval:
             if acc is None:
                 acc, acc_shape = a, s
             elif acc_shape == (1, 1):
-                acc, acc_shape = a * acc[0, 0], s
+                c = acc[0][0]
+                acc, acc_shape = self.map(a, lambda v: self.ar.mul(c, v)), s
             elif s == (1, 1):
-                acc = acc * a[0, 0]
+                c = a[0][0]
+                acc = self.map(acc, lambda v: self.ar.mul(v, c))
             else:
-                acc, acc_shape = acc * a, (acc_shape[0], s[1])
-            self.tick()
+                acc, acc_shape = _matmul(self.ar, acc, a), (acc_shape[0], s[1])
         return acc
 
     def _Transpose(self, n):
-        return self(n.args[0]).T
-
-    def _inverse(self, a):
-        if a.shape == (1, 1):
-            return self.s(1 / a[0, 0])
-        det = self.sp.expand(a.det(method="berkowitz"))
-        if det == 0:
-            raise CheckError("a matrix to invert is singular at these sizes")
-        adj = a.adjugate(method="berkowitz").applyfunc(self.sp.expand)
-        return adj / det
+        return _transpose(self(n.args[0]))
 
     def _Inverse(self, n):
-        return self._inverse(self(n.args[0]))
+        return _inverse(self.ar, self(n.args[0]))
 
     def _MatPow(self, n):
         a, k = self(n.args[0]), n.args[1]
         if k < 0:
-            a = self._inverse(a)
+            a = _inverse(self.ar, a)
         out = a
         for _ in range(abs(k) - 1):
-            out = out * a
-            self.tick()
+            out = _matmul(self.ar, out, a)
         return out
 
     def _Trace(self, n):
-        return self.s(self(n.args[0]).trace())
+        a = self(n.args[0])
+        return [[_sum(self.ar, [a[i][i] for i in range(len(a))])]]
 
     def _Det(self, n):
-        return self.s(self.sp.expand(self(n.args[0]).det(method="berkowitz")))
+        return [[_det(self.ar, self(n.args[0]))]]
 
     def _LogDet(self, n):
-        return self.s(self.sp.log(self.sp.expand(self(n.args[0]).det(method="berkowitz"))))
+        return [[self.ar.gen("log", _det(self.ar, self(n.args[0])))]]
 
     def _Norm(self, n):
         a = self(n.args[0])
-        return self.s(self.sp.sqrt(sum(e ** 2 for e in a)))
+        s = _sum(self.ar, [self.ar.mul(v, v) for row in a for v in row])
+        return [[self.ar.gen("root", s, 2)]]
 
     def _Sum(self, n):
-        return self.s(sum(self(n.args[0])))
+        return [[_sum(self.ar, [v for row in self(n.args[0]) for v in row])]]
 
     def _DiagMat(self, n):
-        a = self(n.args[0])
-        return self.sp.diag(*[a[i, 0] for i in range(a.rows)])
+        v = [row[0] for row in self(n.args[0])]
+        return [[v[i] if i == j else self.ar.zero for j in range(len(v))] for i in range(len(v))]
 
     def _DiagVec(self, n):
         a = self(n.args[0])
-        return self.sp.Matrix([[a[i, i]] for i in range(a.rows)])
+        return [[a[i][i]] for i in range(len(a))]
+
+    def _pow(self, b: _Frac, e_node, e: _Frac) -> _Frac:
+        if isinstance(e_node, ir.Num) or self.ar.is_const(e):
+            q = e_node.value if isinstance(e_node, ir.Num) else Fraction(int(e.num.LC), e.k)
+            return self.ar.power(b, q)
+        # b ** e = exp(e log b)
+        return self.ar.exp(self.ar.mul(e, self.ar.gen("log", b)))
 
     def _Pow(self, n):
-        return self.s(self(n.args[0])[0, 0] ** self(n.args[1])[0, 0])
-
-    def _func(self, name):
-        sp = self.sp
-        if name == "sigmoid":
-            return lambda x: 1 / (1 + sp.exp(-x))
-        return {"log": sp.log, "exp": sp.exp, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos,
-                "tan": sp.tan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
-                "abs": sp.Abs}[name]
+        return [[self._pow(self(n.args[0])[0][0], n.args[1], self(n.args[1])[0][0])]]
 
     def _Func(self, n):
-        return self(n.args[1]).applyfunc(self._func(n.name))
+        return self.map(self(n.args[1]), lambda v: self.ar.func(n.name, v))
 
     def _Hadamard(self, n):
         out = self(n.args[0])
         for f in n.args[1:]:
-            out = out.multiply_elementwise(self(f))
+            b = self(f)
+            out = [[self.ar.mul(x, y) for x, y in zip(r1, r2)] for r1, r2 in zip(out, b)]
         return out
 
     def _HadPow(self, n):
         b, e = self(n.args[0]), self(n.args[1])
-        rows, cols = max(b.rows, e.rows), max(b.cols, e.cols)
+        rows, cols = max(len(b), len(e)), max(len(b[0]), len(e[0]))
 
         def at(m, i, j):
-            return m[0, 0] if m.shape == (1, 1) else m[i, j]
-        return self.sp.Matrix(rows, cols, lambda i, j: at(b, i, j) ** at(e, i, j))
+            return m[0][0] if (len(m), len(m[0])) == (1, 1) else m[i][j]
+        return [[self._pow(at(b, i, j), n.args[1], at(e, i, j)) for j in range(cols)]
+                for i in range(rows)]
 
     def _D(self, n):
         raise CheckError("the exact check does not evaluate differentials")
 
 
-def _symbol_matrices(sp, syms, sizes: dict) -> dict:
-    out = {}
-    for s in syms:
-        r, c = _shape_of(s, sizes)
-        if s.kind == "scalar":
-            out[s.name] = sp.Matrix([[sp.Symbol(s.name, real=True)]])
-        elif s.kind == "vector":
-            out[s.name] = sp.Matrix([[sp.Symbol(f"{s.name}[{i}]", real=True)] for i in range(r)])
-        elif s.kind == "symmetric":
-            cells = {}
-            for i in range(r):
-                for j in range(i, r):
-                    cells[i, j] = cells[j, i] = sp.Symbol(f"{s.name}[{i},{j}]", real=True)
-            out[s.name] = sp.Matrix(r, r, lambda i, j: cells[i, j])
-        else:
-            out[s.name] = sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{s.name}[{i},{j}]", real=True))
-    return out
+def _exact_assignments(dims: list) -> list:
+    """Sizes 2 and 3, as many distinct as possible, then the cheapest, 3s first."""
+    import itertools
+    k = len(dims)
+    if not k:
+        return [{}]
+    combos = list(itertools.product((3, 2), repeat=min(k, 8)))
+    combos = [c + (2,) * (k - len(c)) for c in combos]
+    combos.sort(key=lambda c: (-len(set(c)), abs(c.count(3) - 1)))   # stable
+    return [dict(zip(dims, c)) for c in combos[:16]]
 
 
-def _normalise_args(sp, e):
-    """Bring the arguments of functions and fractional powers to one canonical form."""
-    def is_target(a):
-        return isinstance(a, sp.Function) or (a.is_Pow and not a.exp.is_Integer)
-    return e.replace(is_target, lambda a: a.func(*[sp.cancel(x) for x in a.args]))
+def _spare_count(nodes, sizes: dict, gdims: dict) -> int:
+    """An upper bound on the transcendental generators the trees can need."""
+    total = 0
+    for n in nodes:
+        if isinstance(n, (ir.Func, ir.Pow, ir.HadPow)):
+            r, c = n.shape
+            try:
+                entries = _size_of(r, {**gdims, **sizes}) * _size_of(c, {**gdims, **sizes})
+            except KeyError:
+                entries = 16
+            total += 2 * entries
+        elif isinstance(n, (ir.LogDet, ir.Norm)):
+            total += 1
+    return total
 
 
-def _is_zero(sp, d, point: dict, tick):
-    """True if d reduces to 0, False if it is certainly not 0, None if undecided."""
-    if d == 0:
-        return True
-    r = sp.cancel(sp.together(d))
-    if r == 0:
-        return True
-    if r.is_rational_function():
-        return False
-    tick()
-    for attempt in (lambda: sp.cancel(sp.together(_normalise_args(sp, d))),
-                    lambda: sp.cancel(sp.powsimp(sp.expand(
-                        _normalise_args(sp, d.rewrite(sp.exp)), mul=False, multinomial=False,
-                        power_exp=True, power_base=False, log=False), combine="exp"))):
-        if attempt() == 0:
-            return True
-        tick()
-    try:
-        val = complex(sp.N(d.subs(point), 30))
-        scale = 1.0 + max((abs(float(v)) for v in point.values()), default=0.0)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    if math.isfinite(val.real) and math.isfinite(val.imag) and abs(val) > 1e-9 * scale:
-        return False
-    return None
-
-
-def _exact_work(f, grad, wrt: ir.Sym, tick) -> dict:
+def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict) -> dict:
     import sympy as sp
+    from sympy.polys.domains import ZZ
+    from sympy.polys.rings import xring
 
     # sizes: 2 or 3, chosen so that f is defined at a sampled point
     rng = np.random.default_rng(0)
@@ -579,67 +912,107 @@ def _exact_work(f, grad, wrt: ir.Sym, tick) -> dict:
     if chosen is None:
         raise CheckError(NO_POINT)
     sizes = chosen
+    status["sizes"] = dict(sizes)
     out = {"kind": "exact", "status": "inconclusive", "sizes": dict(sizes)}
 
     syms = ir.free_syms(f)
-    symbols = _symbol_matrices(sp, syms, sizes)
-    point = {}
-    for s in syms:
-        m, v = symbols[s.name], values[s.name]
-        for i in range(m.rows):
-            for j in range(m.cols):
-                point[m[i, j]] = sp.Float(float(v[i, j]), 30)
-
-    fval = _SymEval(sp, symbols, sizes, tick)(f)[0, 0]
-    missing = [s.name for s in ir.free_syms(grad) if s.name not in symbols]
+    missing = [s.name for s in ir.free_syms(grad) if s.name not in {t.name for t in syms}]
     if missing:
         raise CheckError(f"the gradient uses {', '.join(missing)}, which f does not")
-    gdims = bind_dims(grad, {k: m.shape for k, m in symbols.items()},
-                      _grad_dims(grad, wrt, sizes))
-    g = _SymEval(sp, symbols, gdims, tick)(grad)
-    w = symbols[wrt.name]
-    if g.shape != w.shape:
-        out.update(status="failed", message=f"the gradient is {g.rows}x{g.cols}, but "
-                   f"{wrt.name} is {w.rows}x{w.cols}")
+    names, cells = [], {}                 # ring generators: one per independent entry
+    for s in syms:
+        r, c = _shape_of(s, sizes)
+        for i in range(r):
+            for j in range(c):
+                if s.kind == "symmetric" and j < i:
+                    cells[s.name, i, j] = cells[s.name, j, i]
+                    continue
+                label = s.name if s.kind == "scalar" else (
+                    f"{s.name}[{i}]" if s.kind == "vector" else f"{s.name}[{i},{j}]")
+                cells[s.name, i, j] = len(names)
+                names.append(label)
+    shapes_by_name = {s.name: _shape_of(s, sizes) for s in syms}
+    gdims = bind_dims(grad, shapes_by_name, _grad_dims(grad, wrt, sizes))
+    nodes = _unique_nodes(f, grad)
+    spare = _spare_count(nodes, sizes, gdims) + 4
+    symbols = [sp.Symbol(nm, real=True) for nm in names] + \
+        [sp.Dummy(f"t{k}") for k in range(spare)]
+    ring, gens = xring(symbols, ZZ)
+    ar = _Arith(ring, gens[len(names):], tick)
+    matrices = {}
+    for s in syms:
+        r, c = shapes_by_name[s.name]
+        matrices[s.name] = [[_Frac(gens[cells[s.name, i, j]]) for j in range(c)]
+                            for i in range(r)]
+
+    fval = _ExactEval(ar, matrices, sizes)(f)[0][0]
+    g = _ExactEval(ar, matrices, gdims)(grad)
+    w = shapes_by_name[wrt.name]
+    if (len(g), len(g[0])) != w:
+        out.update(status="failed", message=f"the gradient is {len(g)}x{len(g[0])}, but "
+                   f"{wrt.name} is {w[0]}x{w[1]}")
         return out
 
-    pairs = []               # (entry of G, the partial derivative it must equal, where)
-    for i in range(w.rows):
-        for j in range(w.cols):
-            if wrt.kind == "symmetric":
-                if j < i:
-                    continue
-                h = sp.diff(fval, w[i, j])
-                if i == j:
-                    pairs.append((g[i, i], h, (i, i)))
-                else:
-                    pairs.append((g[i, j], h / 2, (i, j)))
-                    pairs.append((g[j, i], h / 2, (j, i)))
+    undecided = None
+    two = ar.const(2)
+    for i in range(w[0]):
+        for j in range(w[1]):
+            if wrt.kind == "symmetric" and j < i:
+                continue
+            x = gens[cells[wrt.name, i, j]]
+            h = ar.d(fval, x)
+            if wrt.kind == "symmetric" and i != j:
+                checks = [(ar.sub(ar.mul(two, g[i][j]), h), (i, j)),
+                          (ar.sub(ar.mul(two, g[j][i]), h), (j, i))]
             else:
-                pairs.append((g[i, j], sp.diff(fval, w[i, j]), (i, j)))
-            tick()
-
-    undecided = []
-    for ge, he, (i, j) in pairs:
-        tick()
-        z = _is_zero(sp, ge - he, point, tick)
-        if z is False:
-            out.update(status="failed", message=f"entry ({i + 1},{j + 1}) of the gradient "
-                       f"differs from the partial derivative of f")
-            return out
-        if z is None:
-            undecided.append((i, j))
-    if undecided:
-        i, j = undecided[0]
-        out.update(status="inconclusive", message=f"could not reduce the difference at entry "
-                   f"({i + 1},{j + 1}) to 0 (the numeric check stands)")
+                checks = [(ar.sub(g[i][j], h), (i, j))]
+            for diff, where in checks:
+                if ar.is_zero(diff):
+                    continue
+                diff = _Frac(ar.reduce(diff.num), diff.den, diff.k)
+                if ar.is_zero(diff):
+                    continue
+                verdict = _undecided_difference(sp, ar, diff, names, symbols, values, syms,
+                                                sizes, cells)
+                if verdict is False:
+                    out.update(status="failed", message=f"entry ({where[0] + 1},{where[1] + 1})"
+                               f" of the gradient differs from the partial derivative of f")
+                    return out
+                if undecided is None:
+                    undecided = where
+    if undecided is not None:
+        out.update(message=f"could not reduce the difference at entry ({undecided[0] + 1},"
+                   f"{undecided[1] + 1}) to 0 (the numeric check stands)")
     else:
         out["status"] = "proved"
     return out
 
 
+def _undecided_difference(sp, ar: _Arith, diff: _Frac, names, symbols, values, syms, sizes,
+                          cells):
+    """False when a nonzero difference is certainly not 0, None when it may still be 0."""
+    if not any(diff.num.degree(g.poly) > 0 for g in ar.gens) and \
+            not any(ar.atoms[i].degree(g.poly) > 0 for i, _ in diff.den for g in ar.gens):
+        return False                    # a nonzero rational function of the entries
+    point = {}
+    for s in syms:
+        r, c = _shape_of(s, sizes)
+        for i in range(r):
+            for j in range(c):
+                point[symbols[cells[s.name, i, j]]] = sp.Float(float(values[s.name][i, j]), 30)
+    try:
+        expr = ar.to_expr(sp, diff, ar.gen_exprs(sp))
+        val = complex(expr.evalf(30, subs=point))
+    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+        return None
+    scale = 1.0 + max((abs(float(v)) for v in point.values()), default=0.0)
+    if math.isfinite(val.real) and math.isfinite(val.imag) and abs(val) > 1e-9 * scale:
+        return False
+    return None
+
+
 def exact_check(f: ir.Node, grad: ir.Node, wrt, *, timeout: float = 60.0) -> dict:
-    """Prove ``grad`` for small concrete sizes with SymPy (SPEC section 5, ``--exact``).
+    """Prove ``grad`` for small concrete sizes (SPEC section 5, ``--exact``).
 
     Returns ``{"kind": "exact", "status": "proved" | "inconclusive" | "failed" |
     "timeout", "sizes", "seconds"}`` (with a ``"message"`` unless proved); raises
@@ -647,8 +1020,10 @@ def exact_check(f: ir.Node, grad: ir.Node, wrt, *, timeout: float = 60.0) -> dic
     """
     wrt = _wrt_sym(f, wrt)
     start = time.perf_counter()
+    import sympy  # noqa: F401 - imported here, not in the worker thread
     cancel = threading.Event()
     box: dict = {}
+    status: dict = {}
 
     def tick():
         if cancel.is_set():
@@ -656,9 +1031,12 @@ def exact_check(f: ir.Node, grad: ir.Node, wrt, *, timeout: float = 60.0) -> dic
 
     def work():
         try:
-            box["result"] = _exact_work(f, grad, wrt, tick)
+            box["result"] = _exact_work(f, grad, wrt, tick, status)
         except _Cancelled:
             pass
+        except _Undecided as exc:
+            box["result"] = {"kind": "exact", "status": "inconclusive",
+                             "sizes": status.get("sizes", {}), "message": str(exc)}
         except CheckError as exc:
             box["error"] = exc
         except Exception as exc:          # noqa: BLE001 - reported, never raised in a thread
@@ -667,13 +1045,12 @@ def exact_check(f: ir.Node, grad: ir.Node, wrt, *, timeout: float = 60.0) -> dic
 
     worker = threading.Thread(target=work, name="texderive-exact-check", daemon=True)
     worker.start()
-    worker.join(max(0.0, float(timeout)))
+    worker.join(max(0.0, float(timeout) - (time.perf_counter() - start)))
     seconds = round(time.perf_counter() - start, 3)
     if worker.is_alive() or ("result" not in box and "error" not in box):
         cancel.set()
-        shown = f"{timeout:g}"
-        return {"kind": "exact", "status": "timeout", "sizes": {}, "seconds": seconds,
-                "message": f"not finished within {shown} s"}
+        return {"kind": "exact", "status": "timeout", "sizes": dict(status.get("sizes", {})),
+                "seconds": seconds, "message": f"not finished within {timeout:g} s"}
     if "error" in box:
         raise box["error"]
     out = box["result"]

@@ -166,7 +166,7 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_c
 
     The gradient has the shape of the variable (denominator layout), and it
     is checked numerically at random points unless --no-check is given.
-    An expression that starts with '-' goes after '--'.
+    An expression that starts with '-' goes last, after '--'.
 
     \b
     Examples:
@@ -174,7 +174,7 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_c
       texderive derive 'logdet(S)' --wrt S --let 'S: symmetric' --format text
       texderive derive '\\operatorname{tr}(\\mathbf{A}\\mathbf{X})' --latex --wrt X
       texderive derive 'tr(A*X*B)' --wrt X --format beamer --reveal -o trace.tex
-      texderive derive -- '-logdet(X)' --wrt X
+      texderive derive --wrt X -- '-logdet(X)'
     """
     if no_check and exact:
         raise click.UsageError("--no-check and --exact contradict each other")

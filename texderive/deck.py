@@ -46,7 +46,7 @@ ENTRY_KEYS = ("title", "text", "expr", "wrt", "let", "latex", "style")
 FORMATS = {"beamer": "deck", "article": "article"}       # deck setting -> renderer format
 STYLES = ("chain", "steps")
 CHECKS = ("numeric", "exact", "none")
-PAPERS = ("a4paper", "letterpaper", "a5paper", "b5paper", "legalpaper", "executivepaper")
+PAPERS = ("onecolumn", "twocolumn")        # the width an article's layout is made for
 
 #: The notation options of the LaTeX outputs: option -> its values, the default first.
 #: The command line's flags and a deck's ``notation:`` take the same names and values.
@@ -385,13 +385,19 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
     meta = dict(meta or {})
     meta.setdefault("titles", [e.title for e in entries])
     meta.setdefault("texts", [e.text for e in entries])
-    meta.setdefault("notation", {**{k: v[0] for k, v in NOTATION_CHOICES.items()},
-                                 **(notation or {})})
+    if fmt not in ("text", "numpy", "json"):
+        meta.setdefault("notation", {**{k: v[0] for k, v in NOTATION_CHOICES.items()},
+                                     **(notation or {})})
+    from . import render as renderer
     styles = [e.style or style for e in entries]
     if len(set(styles)) > 1:
+        if "styles" not in getattr(renderer, "_META_KEYS", ()):
+            odd = next(e for e in entries if (e.style or style) != style)
+            raise DeckError(f"{deck_name}:{odd.line}: {odd.label()}: this renderer takes one "
+                            f"style for the whole deck: set style: {odd.style} at the top instead")
         meta["styles"] = styles
-    from .render import render
-    return render(docs, fmt, style=style, reveal=reveal, template_dir=template_dir, meta=meta)
+    return renderer.render(docs[0] if len(docs) == 1 else docs, fmt, style=style, reveal=reveal,
+                           template_dir=template_dir, meta=meta)
 
 
 def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:

@@ -432,12 +432,20 @@ def _d_product(e, p, ctx):
     if not isinstance(p, MatMul):
         return None
     fs = p.args
+    _guard_growth(len(fs), p)
     terms = []
     for i, f in enumerate(fs):
         if isinstance(f, Num):
             continue
         terms.append(mul(*fs[:i], D(f), *fs[i + 1:]))
     return add(*terms)
+
+
+def _guard_growth(copies: int, p: ir.Node) -> None:
+    """The product and power rules copy their argument once per factor: refuse early."""
+    if copies * ir.node_count(p) > MAX_NODES:
+        raise LimitError(f"the product rule on {copies} factors would write more than "
+                         f"{MAX_NODES} nodes; split the expression")
 
 
 def _d_inverse(e, p, ctx):
@@ -466,6 +474,7 @@ def _d_power(e, p, ctx):
     if not isinstance(p, MatPow):
         return None
     x, k = p.args
+    _guard_growth(k, p)
     terms = []
     for i in range(k):
         left = [] if i == 0 else [x if i == 1 else MatPow(x, i)]
@@ -515,6 +524,7 @@ def _d_hadamard(e, p, ctx):
     if not isinstance(p, Hadamard):
         return None
     fs = p.args
+    _guard_growth(len(fs), p)
     return add(*[hadamard(*fs[:i], D(f), *fs[i + 1:]) for i, f in enumerate(fs)])
 
 

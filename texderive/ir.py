@@ -149,7 +149,7 @@ def flatten_factors(factors) -> list:
     chain ``A*x'*y*B`` would no longer fit (or would hide a scaling inside a matrix
     chain, which transposing or rotating would break), so such a factor stays grouped.
     """
-    if not any(isinstance(f, MatMul) for f in factors):
+    if not any(type(f) is MatMul for f in factors):
         return list(factors)
     out = []
     has_matrix = any(g.shape != (1, 1) for g in factors)

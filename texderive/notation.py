@@ -75,6 +75,20 @@ _TOKEN_RE = re.compile(r"""
 """, re.VERBOSE)
 
 
+MAX_EXPONENT = 300
+MAX_DIGITS = 60
+
+
+def number_value(s: str, pos: int, text: str) -> Fraction:
+    """The exact value of a numeric literal, refusing ones too large to be meant."""
+    mant, _, exp = s.lower().partition("e")
+    if len(mant.replace(".", "")) > MAX_DIGITS or (exp and abs(int(exp)) > MAX_EXPONENT):
+        raise LimitError(f"the number {s[:20]}{'...' if len(s) > 20 else ''} is too large "
+                         f"(at most {MAX_DIGITS} digits and an exponent within ±{MAX_EXPONENT})",
+                         pos=pos, source=text, length=len(s))
+    return Fraction(s)
+
+
 def tokenize(text: str) -> list:
     if len(text) > MAX_CHARS:
         raise LimitError(f"the expression is {len(text)} characters long; the limit is {MAX_CHARS}",
@@ -93,7 +107,7 @@ def tokenize(text: str) -> list:
         kind = m.lastgroup
         s = m.group()
         if kind == "num":
-            toks.append(Tok("num", s, i, m.end(), Fraction(s)))
+            toks.append(Tok("num", s, i, m.end(), number_value(s, i, text)))
         elif kind == "dotT":
             toks.append(Tok("op", ".T", i, m.end()))
         elif kind == "name":

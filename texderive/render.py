@@ -296,8 +296,10 @@ def _oneline(text: str) -> str:
 def header(doc_or_docs, fmt: str, *, notation=None) -> str:
     """First line of an output (no newline): generator, check, packages, notation.
 
-    ``json`` has no header line (the document carries ``generator`` and
-    ``check``); ``text`` uses this phrase in its last line, ``checked: ...``.
+    ``% ...`` for the LaTeX formats (``latex`` and ``beamer`` also name the
+    packages they need), ``# ...`` for ``numpy``, ``<!-- ... -->`` for
+    ``markdown``.  For ``text`` it is the last line instead, ``checked: ...``;
+    ``json`` has none ("": the document carries ``generator`` and ``check``).
     """
     docs = _as_list(doc_or_docs)
     if fmt not in FORMATS:
@@ -311,8 +313,12 @@ def header(doc_or_docs, fmt: str, *, notation=None) -> str:
     text = _oneline(text)
     if fmt == "markdown":
         return "<!-- " + text.replace("--", "- -") + " -->"
-    if fmt in ("numpy", "text"):
+    if fmt == "numpy":
         return "# " + text
+    if fmt == "text":
+        return _footer(docs)
+    if fmt == "json":
+        return ""
     return "% " + text
 
 
@@ -522,7 +528,7 @@ class _Measure:
             return self.arg(font) + 8.4, "ord"
         if tok in (r"\overset", r"\underset", r"\stackrel"):
             top = _SCRIPT * self.arg(font)
-            return max(top, self.arg(font)), "rel"
+            return max(top, self.arg(font)), "ord"     # the base's own spacing counted
         if tok in (r"\eqref", r"\ref"):
             self.arg("text")
             return 14.0 if tok == r"\eqref" else 8.0, "ord"
@@ -651,8 +657,8 @@ def _break_points(latex: str) -> list:
 
 def _break_math(latex: str, first: float, rest: float) -> list:
     """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it can:
-    before a + or - (the outermost one in the last half of the line, else the
-    latest that fits), else between two factors, else as early as possible."""
+    before a + or -, else between two factors, else as early as possible; of
+    the breaks that fit, the outermost in the last half of the line."""
     measure = _Measure(latex)
     marks: dict = {}
     total = _CAL * measure.seq("it", marks=marks)
@@ -666,13 +672,11 @@ def _break_math(latex: str, first: float, rest: float) -> list:
         if not later:
             break
         fitting = [p for p in later if at[p[0]] - start_w <= avail]
-        sums = [p for p in fitting if p[1] == 0]
-        if sums:
-            half = [p for p in sums if at[p[0]] - start_w >= avail / 2] or sums
+        fitting = [p for p in fitting if p[1] == 0] or fitting
+        if fitting:
+            half = [p for p in fitting if at[p[0]] - start_w >= avail / 2] or fitting
             shallow = min(depth for _, _, depth in half)
             pos = max(p for p, _, d in half if d == shallow)
-        elif fitting:
-            pos = max(p for p, _, _ in fitting)
         else:
             pos = later[0][0]
         lines.append(latex[start:pos].rstrip())
@@ -742,31 +746,41 @@ def _lhs_text(lhs: str, wrt: str) -> str:
 # Page geometry (pt at 10pt type) and the layout of a chain
 # ---------------------------------------------------------------------------
 
+# Beamer: 307pt of text on a 4:3 frame, 11pt sans-serif math, which the
+# 10pt serif estimate matches within -8%..+5% (notes at \footnotesize: 0.85).
 _WIDTH = {"onecolumn": 345.0, "twocolumn": 221.0,        # article; [a4paper,twocolumn]{article}
-          "beamer": 307.3 / 1.095}                       # 4:3 frame text, 11pt type
+          "beamer": 307.3 / 1.05}
 _LIST_INDENT = {"onecolumn": 25.0, "twocolumn": 20.0, "beamer": 22.0}
 _MARGIN = 6.0          # room for the estimate's error
-_NOTE_GAP = 24.0       # amsmath keeps about this between a row and its \tag
+_BREAKABLE_ROWS = 8    # a paper's display longer than this may break across pages
+_NOTE_GAP = 12.0       # amsmath keeps at least this between a row and its \tag
 _INDENT_CONT = 16.0    # \quad and the sign's spacing on a continued row
 # Beamer: heights (pt) on a 4:3 frame of 269pt text height, 11pt type.
-_FRAME_H = {"first": 165.0, "cont": 205.0}
-_ROW_H = {"first": 17.0, "step": 19.0, "cont": 17.0}
-_NOTE_H = 12.0         # a note that TeX sets on a line of its own
-_ITEM_LINE_H = 15.0
+# Measured: a frame holds 10 rows of a chain with a rule number over "=", 13
+# continued rows, or 6 rows whose notes need lines of their own; 2 rows fewer
+# under three bullets.
+_FRAME_H = 198.0
+_ROW_H = {"plain": 16.0, "numbered": 19.5, "cont": 15.5}
+_NOTE_H = 12.5         # a note that TeX sets on a line of its own
+_ITEM_H = 14.5         # a line of a bullet
+_LIST_BONUS = 15.0     # a frame of bullets only has no display skips
+_RULES_PER_FRAME = 9
 
 
 def _note_scale(fmt):
-    return 0.8 if fmt in ("beamer", "deck") else 1.0
+    return 0.86 if fmt in ("beamer", "deck") else 0.92       # \footnotesize, \small
 
 
-def _layout(groups, width, note_scale):
+def _layout(groups, width, note_scale, breaks=False):
     """Rows of an ``align*`` from ``groups`` = [(lhs, rel, math, note, kind, slide)].
 
     Math wider than the page is broken before a top-level + or - into
     ``cont`` rows.  A step's note goes on its last row, as ``\\tag*``: TeX sets
     it at the right margin, or on a line of its own below the row where the
     row leaves no room, so notes never push a row past the margin.  A row's
-    ``tall`` says whether its note is expected on a line of its own."""
+    ``tall`` says whether its note is expected on a line of its own.  With
+    ``breaks`` (a paper), a display longer than a few rows may break across
+    pages after any step (``breakable``), never inside one."""
     lhs_w = max((math_width(g[0]) for g in groups), default=0.0)
     usable = width - _MARGIN
     out = []
@@ -778,29 +792,43 @@ def _layout(groups, width, note_scale):
             first = k == 0
             rows.append({"lhs": lhs if first else Tex(""), "rel": rel if first else Tex(""),
                          "math": Tex(line if first else "{}" + line), "note": Tex(""),
-                         "kind": kind if first else "cont", "slide": slide, "tall": False})
+                         "kind": kind if first else "cont", "slide": slide, "tall": False,
+                         "breakable": False})
         if note:
             last = rows[-1]
             used = lhs_w + (rel_w if len(rows) == 1 else _INDENT_CONT) + math_width(last["math"])
             last["note"] = note
-            last["tall"] = used + _NOTE_GAP + note_scale * text_width(note) > usable
+            last["tall"] = used + _NOTE_GAP + note_scale * text_width(note) > width
         out.extend(rows)
+    if breaks and len(out) > _BREAKABLE_ROWS:
+        for row, nxt in zip(out, out[1:]):
+            row["breakable"] = nxt["kind"] != "cont"
     return out
 
 
-def _chunks(groups, budget_first, budget_cont, height):
-    """Split ``groups`` (lists of rows or items) into frames by estimated height."""
-    frames, current, used, budget = [], [], 0.0, budget_first
-    for group in groups:
-        h = height(group)
-        if current and used + h > budget:
-            frames.append(current)
-            current, used, budget = [], 0.0, budget_cont
-        current.append(group)
-        used += h
-    if current:
-        frames.append(current)
-    return frames
+def _chunks(groups, first, rest, height):
+    """Split ``groups`` into frames of at most ``first`` (then ``rest``) pt of
+    estimated height, as evenly as the fewest frames allow."""
+    heights = [height(g) for g in groups]
+
+    def greedy(scale):
+        frames, current, used, budget = [], [], 0.0, first * scale
+        for group, h in zip(groups, heights):
+            if current and used + h > budget:
+                frames.append(current)
+                current, used, budget = [], 0.0, rest * scale
+            current.append(group)
+            used += h
+        return frames + [current] if current else frames
+
+    best = greedy(1.0)
+    for k in range(19, 9, -1):            # tighter budgets, as long as no frame is added
+        trial = greedy(k / 20)
+        if len(trial) > len(best) or any(sum(map(height, f)) > (first if i == 0 else rest)
+                                         for i, f in enumerate(trial)):
+            break
+        best = trial
+    return best
 
 
 # ---------------------------------------------------------------------------
@@ -839,14 +867,24 @@ def _read_rules(doc, where):
 
 
 def _union_rules(docs_rules: list) -> list:
-    seen, numbered, other = set(), [], []
+    """The rules of all derivations, numbered ones in number order, then the
+    others in order of first use.  A deck cites one rule by one number: two
+    numbers for a rule, or one number for two rules, is an error."""
+    by_id, by_number, numbered, other = {}, {}, [], []
     for rules in docs_rules:
         for rule in rules:
-            if rule["id"] in seen:
+            rid, number = rule["id"], rule["number"]
+            if rid in by_id:
+                if by_id[rid] != number:
+                    raise TexderiveError(f"rule {rid!r} is numbered both ({by_id[rid]}) and ({number}); "
+                                         f"the derivations of a deck must share one numbering")
                 continue
-            seen.add(rule["id"])
-            (numbered if rule["number"] is not None else other).append(rule)
-    numbered.sort(key=lambda r: (r["number"], r["id"]))
+            if number is not None and by_number.setdefault(number, rid) != rid:
+                raise TexderiveError(f"rules {by_number[number]!r} and {rid!r} are both numbered ({number}); "
+                                     f"the derivations of a deck must share one numbering")
+            by_id[rid] = number
+            (numbered if number is not None else other).append(rule)
+    numbered.sort(key=lambda r: r["number"])
     return numbered + other
 
 
@@ -911,7 +949,7 @@ def _derivation(doc, k, n, meta, refs, labels, geometry, fmt, style):
         shown = s["lhs"] if s["lhs"] != prev else Tex("")
         groups.append((shown, s["equals"], s["latex"], s["note_latex"], "step", j + 2))
         prev = s["lhs"]
-    d["rows"] = _layout(groups, width, scale)
+    d["rows"] = _layout(groups, width, scale, breaks=fmt in ("latex", "standalone", "article"))
     item_w = width - _LIST_INDENT[geometry] if geometry else width
     for s in steps:
         s["rows"] = _layout([(s["lhs"], Tex("="), s["latex"], Tex(""), "step", 1)], item_w, 1.0)
@@ -942,46 +980,57 @@ def _text_rows(d):
     return rows
 
 
+def _row_height(row) -> float:
+    kind = "cont" if row["kind"] == "cont" else "numbered" if row["rel"] != "=" else "plain"
+    return _ROW_H[kind] + (_NOTE_H if row["tall"] else 0.0)
+
+
 def _frames(d, width, style):
-    """Cut a derivation into Beamer frames that fit; continuation frames
-    restate the current left-hand side and are titled "... (cont.)"."""
+    """Cut a derivation into Beamer frames that fit, evenly; continuation
+    frames restate the current left-hand side and are titled "... (cont.)"."""
+    item_w = width - _LIST_INDENT["beamer"]
+
+    def lines(w, avail=item_w):
+        return max(1, math.ceil(w / avail))
+
+    intro = [text_width(escape_latex(d["text"]))] if d["text"] else []
+    intro.append(text_width(r"Find \(%s\) for \(y = %s\)" % (d["grad_lhs"], d["function"])))
+    first = _FRAME_H - _ITEM_H * (sum(lines(w) for w in intro) + 1)
     if style == "steps":
-        item_w = width - 2 * _LIST_INDENT["beamer"]
+        sub_w = item_w - _LIST_INDENT["beamer"]
 
         def height(s):
-            w = text_width(s["heading"]) + text_width(s["remark"]) + math_width(s["lhs"]) + math_width(s["latex"]) + 30
-            return _ITEM_LINE_H * max(1, math.ceil(w / item_w)) + 3
-        chunks = _chunks(d["steps"], _FRAME_H["first"], _FRAME_H["cont"], height)
+            head = text_width(s["heading"]) + text_width(s["remark"]) + 20
+            return _ITEM_H * (lines(head, sub_w) + lines(math_width(s["lhs"]) + math_width(s["latex"]) + 14, sub_w))
+        chunks = _chunks(d["steps"], first + _LIST_BONUS, _FRAME_H + _LIST_BONUS - _ITEM_H, height)
     else:
-        # the laid-out chain by step: a step's row with its continued and note rows
+        # the laid-out chain by step: a step's row with its continued rows
         by_step = []
         for row in d["rows"]:
             if row["kind"] in ("first", "step"):
                 by_step.append([row])
             else:
                 by_step[-1].append(row)
-        chunks = _chunks(by_step, _FRAME_H["first"], _FRAME_H["cont"],
-                         lambda g: sum(_ROW_H[r["kind"]] + (_NOTE_H if r["tall"] else 0.0) for r in g))
+        chunks = _chunks(by_step, first, _FRAME_H,
+                         lambda g: sum(_row_height(r) for r in g))
     frames, lhs = [], Tex("y")
     for c, chunk in enumerate(chunks):
-        frame = {"title": d["title"] if c == 0 else _cont(d["title"]), "first": c == 0}
+        frame = {"title": d["title"] if c == 0 else _cont(d["title"]), "first": c == 0,
+                 "steps": [], "rows": []}
         if style == "steps":
-            frame["steps"], frame["rows"] = chunk, []
+            frame["steps"] = chunk
         else:
-            flat = []
             for g, group in enumerate(chunk):
                 for r, row in enumerate(group):
                     row = dict(row)
                     if g == 0 and r == 0 and not row["lhs"]:
                         row["lhs"] = lhs       # a continued chain restates what it equals
-                    flat.append(row)
+                    frame["rows"].append(row)
                 if group[0]["lhs"]:
                     lhs = group[0]["lhs"]
-            # overlay numbers restart on each frame
-            first_slide = flat[0]["slide"]
-            for row in flat:
-                row["slide"] = row["slide"] - first_slide + 1
-            frame["rows"], frame["steps"] = flat, []
+            first_slide = frame["rows"][0]["slide"]   # overlays restart on each frame
+            for row in frame["rows"]:
+                row["slide"] -= first_slide - 1
         frames.append(frame)
     return frames
 
@@ -1015,12 +1064,9 @@ def _view(docs, fmt, style, reveal, meta):
     labels = {r["id"]: r["number"] for r in rules}
     derivations = [_derivation(doc, k, n, meta, refs, labels, geometry, fmt, style)
                    for k, doc in enumerate(docs)]
-    rule_frames = []
-    per_frame = 7
-    numbered = [r for r in rules]
-    for c in range(0, len(numbered), per_frame):
-        rule_frames.append({"title": "Basic rules" if c == 0 else "Basic rules (cont.)",
-                            "rules": numbered[c:c + per_frame]})
+    per_frame = math.ceil(len(rules) / math.ceil(len(rules) / _RULES_PER_FRAME)) if rules else 1
+    rule_frames = [{"title": "Basic rules" if c == 0 else "Basic rules (cont.)",
+                    "rules": rules[c:c + per_frame]} for c in range(0, len(rules), per_frame)]
     return {
         "docs": derivations, "rules": rules, "rule_frames": rule_frames,
         "meta": {key: _oneline(meta.get(key) or "") for key in ("title", "subtitle", "author", "institute")},

@@ -219,8 +219,27 @@ class Elaborator:
                              length=syn.end - syn.pos) from None
 
     # -- dispatch ----------------------------------------------------------
+    _CHAINS = ("add", "sub", "mul", "div", "hmul", "hdiv")
+
     def elab(self, syn: Syn) -> E:
+        if syn.kind in self._CHAINS and syn.kids[0].kind in self._CHAINS:
+            return self._chain(syn)
         return getattr(self, "_" + syn.kind)(syn)
+
+    def _chain(self, syn: Syn) -> E:
+        """A left-nested chain a*b*c*... without recursion down its left spine."""
+        spine = []
+        node = syn
+        while node.kind in self._CHAINS:
+            spine.append(node)
+            node = node.kids[0]
+        acc = self.elab(node)
+        for op in reversed(spine):
+            acc = getattr(self, "_" + op.kind)(op, left=acc)
+        return acc
+
+    def _left(self, syn: Syn, left):
+        return left if left is not None else self.elab(syn.kids[0])
 
     def _paren(self, syn):
         inner = self.elab(syn.kids[0])
@@ -266,8 +285,8 @@ class Elaborator:
         """A scalar standing where an array is needed: s -> s*ones."""
         return E("bcast", (e,), shape, syn)
 
-    def _add(self, syn):
-        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+    def _add(self, syn, left=None):
+        a, b = self._left(syn, left), self.elab(syn.kids[1])
         if syn.kind == "sub":
             b = E("neg", (b,), b.shape, b.syn)
         sa, sb = is_scalar_shape(a.shape), is_scalar_shape(b.shape)
@@ -281,8 +300,8 @@ class Elaborator:
 
     _sub = _add
 
-    def _mul(self, syn):
-        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+    def _mul(self, syn, left=None):
+        a, b = self._left(syn, left), self.elab(syn.kids[1])
         if is_scalar_shape(a.shape):
             shape = b.shape
         elif is_scalar_shape(b.shape):
@@ -295,24 +314,24 @@ class Elaborator:
             shape = (a.shape[0], b.shape[1])
         return E("mul", (a, b), shape, syn)
 
-    def _div(self, syn):
-        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+    def _div(self, syn, left=None):
+        a, b = self._left(syn, left), self.elab(syn.kids[1])
         if not is_scalar_shape(b.shape):
             raise ShapeError(f"division by {self.text(b.syn)}, which is {shape_str(b.shape)}, "
                              f"not a scalar; use inv(...) or ./", pos=syn.pos, source=self.source,
                              length=syn.end - syn.pos)
         return E("div", (a, b), a.shape, syn)
 
-    def _hmul(self, syn):
-        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+    def _hmul(self, syn, left=None):
+        a, b = self._left(syn, left), self.elab(syn.kids[1])
         if is_scalar_shape(a.shape) or is_scalar_shape(b.shape):
             shape = b.shape if is_scalar_shape(a.shape) else a.shape
             return E("mul", (a, b), shape, syn)
         self.unify_shapes(syn, [(a.syn, a.shape), (b.syn, b.shape)], a.shape, b.shape)
         return E("hmul", (a, b), a.shape, syn)
 
-    def _hdiv(self, syn):
-        a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+    def _hdiv(self, syn, left=None):
+        a, b = self._left(syn, left), self.elab(syn.kids[1])
         if is_scalar_shape(b.shape):
             return E("div", (a, b), a.shape, syn)
         if is_scalar_shape(a.shape):
@@ -454,11 +473,24 @@ class Builder:
         d = find(d)
         return d if isinstance(d, int) else d.name
 
+    _CHAINS = ("add", "mul", "div", "hmul", "hdiv")
+
     def build(self, e: E) -> ir.Node:
+        if e.op in self._CHAINS and e.kids[0].op in self._CHAINS:
+            spine = []
+            node = e
+            while node.op in self._CHAINS:
+                spine.append(node)
+                node = node.kids[0]
+            acc = self.build(node)
+            for op in reversed(spine):
+                acc = getattr(self, "_" + op.op)(op, left=acc)
+            return acc
         return getattr(self, "_" + e.op)(e)
 
-    def kids(self, e):
-        return [self.build(k) for k in e.kids]
+    def kids(self, e, left=None):
+        first = left if left is not None else self.build(e.kids[0])
+        return [first] + [self.build(k) for k in e.kids[1:]]
 
     def _num(self, e):
         return ir.Num(e.data)
@@ -484,29 +516,29 @@ class Builder:
         ones = ir.Ones(self.dim(e.shape[0]), self.dim(e.shape[1]))
         return make_product([s, ones])
 
-    def _add(self, e):
-        return make_sum(self.kids(e))
+    def _add(self, e, left=None):
+        return make_sum(self.kids(e, left))
 
-    def _mul(self, e):
-        return make_product(self.kids(e))
+    def _mul(self, e, left=None):
+        return make_product(self.kids(e, left))
 
-    def _div(self, e):
-        a, b = self.kids(e)
+    def _div(self, e, left=None):
+        a, b = self.kids(e, left)
         if isinstance(b, ir.Num):
             if b.value == 0:
                 raise ParseError("division by zero", pos=e.syn.pos)
             return make_product([ir.Num(1 / b.value), a])
         return make_product([a, ir.Pow(b, ir.MINUS_ONE)])
 
-    def _hmul(self, e):
-        a, b = self.kids(e)
+    def _hmul(self, e, left=None):
+        a, b = self.kids(e, left)
         flat = []
         for f in (a, b):
             flat.extend(f.args if isinstance(f, ir.Hadamard) else (f,))
         return ir.Hadamard(*flat)
 
-    def _hdiv(self, e):
-        a, b = self.kids(e)
+    def _hdiv(self, e, left=None):
+        a, b = self.kids(e, left)
         inv = ir.HadPow(b, ir.MINUS_ONE)
         if a.is_scalar:
             return make_product([a, inv])
