@@ -142,31 +142,53 @@ class Add(Node):
         return s
 
 
-def flatten_factors(factors) -> list:
-    """Splice nested products into one chain where that keeps the chain's meaning.
+def scalar_pieces(g) -> list:
+    """A 1x1 product as canonical scalar factors: numbers and 1x1 factors as they are,
+    and each run of matrix factors closed as soon as it is 1x1 (``y'*c*d'*x`` ->
+    ``(y'*c)``, ``(d'*x)``)."""
+    out, run = [], []
+    for f in g.args:
+        if f.shape == (1, 1):
+            out.append(f)
+            continue
+        run.append(f)
+        if run[0].shape[0] == 1 and run[-1].shape[1] == 1:
+            out.append(run[0] if len(run) == 1 else MatMul(*run))
+            run = []
+    if run:
+        out.append(run[0] if len(run) == 1 else MatMul(*run))
+    return out
 
-    A 1x1 sub-product such as ``(x'*y)`` inside ``A*(x'*y)*B`` scales; spliced, the
-    chain ``A*x'*y*B`` would no longer fit (or would hide a scaling inside a matrix
-    chain, which transposing or rotating would break), so such a factor stays grouped.
+
+def flatten_factors(factors) -> list:
+    """Splice nested products into one chain; the result is canonical for the value.
+
+    In a product of scalars only, everything is spliced (scalars commute).  In a
+    product with a matrix factor, a matrix-valued sub-product is spliced
+    (associativity), while a 1x1 sub-product of matrix factors (``x'*A*x``)
+    stays one factor, split into its canonical scalar pieces (``scalar_pieces``):
+    spliced into a matrix chain it would no longer fit, or would hide a scaling
+    that transposing or rotating the chain would break.
     """
     if not any(type(f) is MatMul for f in factors):
         return list(factors)
+    if all(f.shape == (1, 1) for f in factors):
+        out = []
+        for f in factors:
+            out.extend(f.args if type(f) is MatMul else (f,))
+        return out
     out = []
-    has_matrix = any(g.shape != (1, 1) for g in factors)
     for i, f in enumerate(factors):
-        if isinstance(f, MatMul) and f.shape == (1, 1) and has_matrix and \
-                any(g.shape != (1, 1) for g in f.args):
-            out.append(f)          # a scalar sub-product such as (x'*A*x) stays one factor
-            continue
-        if isinstance(f, MatMul):
+        if type(f) is not MatMul:
+            out.append(f)
+        elif f.shape == (1, 1):
+            out.extend(scalar_pieces(f))
+        else:
             trial = out + list(f.args)
-            rest = [g.shape for g in factors[i + 1:]]
-            whole = product_shape([g.shape for g in out] + [f.shape] + rest)
-            spliced = product_shape([g.shape for g in trial] + rest)
-            if spliced is not None and spliced == whole:
-                out = trial
-                continue
-        out.append(f)
+            rest_shapes = [g.shape for g in factors[i + 1:]]
+            whole = product_shape([g.shape for g in out] + [f.shape] + rest_shapes)
+            spliced = product_shape([g.shape for g in trial] + rest_shapes)
+            out = trial if spliced is not None and spliced == whole else out + [f]
     return out
 
 
