@@ -13,29 +13,45 @@ largest, smallest, then seeded permutations, then all equal), since
 are tried in order: standard normal; positive (SPD for a symmetric variable,
 SPD plus a skew part for another square matrix, so that ``A`` and ``A'``
 still differ, and positive entries elsewhere); well conditioned (``G + c I``
-for square matrices); uniform positive.  A point is accepted when ``f`` and
-the gradient are finite there, every argument of ``inv``/``det``/``logdet``
-(and of a negative matrix power) has a condition number below 1e6, every
-``logdet`` argument has a positive determinant, and every argument of
-``log``, ``sqrt``, a fractional power, ``abs``, ``norm`` or an elementwise
-reciprocal is safely inside its domain.  A variable declared symmetric gets a
-symmetric value.  All randomness comes from ``numpy.random.default_rng(seed)``.
+for square matrices); uniform positive.  A point is accepted when ``f``,
+every sub-expression of ``f`` and the gradient are finite there, every
+argument of ``inv``/``det``/``logdet`` (and of a negative matrix power) has a
+condition number below 1e6, every ``logdet`` argument has a positive
+determinant, every argument of ``log``, ``sqrt``, a fractional power,
+``abs``, ``norm`` or an elementwise reciprocal is safely inside its domain,
+and the finite differences there are reliable (their Richardson error
+estimate is small; a point where f varies too fast is skipped).  A variable
+declared symmetric gets a symmetric value.  All randomness comes from
+``numpy.random.default_rng(seed)``.
 
 ``exact_check(f, grad, wrt)`` gives each dimension a size 2 or 3 (distinct
-where it can, chosen so that f is defined at a sampled point), builds
-matrices of SymPy symbols, evaluates f and the gradient on them and compares
-the gradient, entry by entry, with the partial derivatives of f, reducing
-each difference with ``cancel``/``together`` (never ``simplify``).  A
-difference that does not reduce to 0 is a failure when it is a rational
-function or clearly nonzero at the sampled point, and "inconclusive"
-otherwise.  The work runs in a worker thread under a time budget.
+where it can, chosen so that f is defined at a sampled point), makes every
+entry of every variable a symbol (a symmetric variable shares its symbols
+across the diagonal), evaluates f and the gradient exactly and compares each
+entry of the gradient with the partial derivative of f (for a symmetric wrt:
+``G_ij = (df/ds_ij) / 2`` off the diagonal, per SPEC).  The arithmetic is
+rational-function arithmetic over the integers, as ``cancel``/``together``
+would do it but without building expression trees: values are a polynomial
+(SymPy's sparse ``PolyElement``) over a product of powers of the polynomials
+divided by so far, so a difference is 0 exactly when its numerator is the
+zero polynomial (a polynomial gcd is taken only to name the argument of a
+function).  ``log``, ``exp``, roots and the
+other functions are extra generators whose derivatives are known; ``exp``
+of a sum splits into a product, ``exp(c log v)`` is ``v^c``, and the
+relations ``root^q = u``, ``abs(u)^2 = u^2``, ``cos^2 = 1 - sin^2`` and
+``cosh^2 = 1 + sinh^2`` are applied before a difference is declared nonzero.
+A nonzero difference is "failed" when it is a rational function of the
+entries, or when it is clearly nonzero at the sampled point (30 digits);
+otherwise "inconclusive", and the numeric check stands.  The work runs in a
+worker thread that checks a cancel flag between operations; past the time
+budget the result is "timeout" ("not finished within N s").
 """
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 import threading
 import time
+from fractions import Fraction
 
 import numpy as np
 
@@ -49,6 +65,9 @@ STRATEGIES = ("normal", "positive", "shifted", "uniform")
 TRIES = 3                 # draws per strategy before the next one
 DIRECTIONS = 2            # random directions per point
 MARGIN = 1e-3             # distance kept from the edge of a domain (log, sqrt, 1/x, abs)
+MAX_ENTRIES = 250_000     # a declared size past this is refused (a 500x500 matrix is fine)
+EXACT_MAX_SIZE = 6        # the exact check leaves larger declared sizes undecided
+ROUGH = 1e-6              # a finite difference less certain than this: the point is skipped
 NO_POINT = "no point found where f is defined"
 
 
@@ -159,8 +178,10 @@ def _sample(sym: ir.Sym, shape: tuple, strategy: str, rng) -> "np.ndarray":
 
 
 def _domain_ok(ev: Evaluator, nodes) -> bool:
-    """Whether every sub-expression of f is safely inside its domain at this point."""
+    """Whether every sub-expression of f is finite and safely inside its domain here."""
     for n in nodes:
+        if not np.all(np.isfinite(ev.value(n))):
+            return False
         if isinstance(n, (ir.Inverse, ir.Det, ir.LogDet)) or \
                 (isinstance(n, ir.MatPow) and n.args[1] < 0):
             a = ev.value(n.args[0])
@@ -232,9 +253,9 @@ class _Problem:
         except ValueError as exc:
             raise CheckError(f"cannot evaluate the gradient: {exc}") from None
 
-    def search(self, rng, start: int = 0):
+    def search(self, rng):
         """The first point (values, f, ev) where f is defined, trying the strategies in order."""
-        for strategy in STRATEGIES[start:]:
+        for strategy in STRATEGIES:
             for _ in range(TRIES):
                 values = self.draw(strategy, rng)
                 fv, ev = self.f_at(values)
@@ -311,11 +332,23 @@ def _result(points, err, seed, sizes, reason=None) -> dict:
     return out
 
 
+def _too_large(f: ir.Node, limit: int):
+    """The first variable whose declared sizes make more than ``limit`` entries, or None."""
+    for s in ir.free_syms(f):
+        r, c = (d if isinstance(d, int) else 1 for d in s.shape)
+        if r * c > limit:
+            return f"{s.name} is {r}x{c}"
+    return None
+
+
 def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
+    big = _too_large(f, MAX_ENTRIES)
+    if big:
+        raise CheckError(f"the declared sizes are too large for the numeric check ({big})")
     undefined_grad = None
     for sizes in _assignments(_dims_of(f), rng):
         prob = _Problem(f, grad, wrt, sizes)
-        errors, asym, found, attempts = [], 0.0, 0, 0
+        errors, asym, found, attempts, rough = [], 0.0, 0, 0, []
         while found < points and attempts < 4 * points:
             attempts += 1
             hit = prob.search(rng)
@@ -332,19 +365,26 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
                 undefined_grad = sizes
                 continue
             floor = 1e-6 * (1.0 + abs(fv))
-            errs = []
+            errs, smooth = [], True
             for _ in range(DIRECTIONS):
                 v = _direction(wrt, want, rng)
                 fd = _directional(prob, values, v, fv)
                 if fd is None:
                     break
                 errs.append(_rel(fd[0], fd[1], float(np.sum(g * v)), floor))
+                # finite differences are unreliable here (f varies too fast): another point
+                smooth = smooth and fd[1] <= ROUGH * max(abs(fd[0]), floor)
             else:
+                if not smooth:
+                    rough.append(errs)
+                    continue
                 errors.extend(errs)
                 found += 1
                 if wrt.kind == "symmetric":
                     asym = max(asym, float(np.linalg.norm(g - g.T))
                                / max(float(np.linalg.norm(g)), floor))
+        if not found and rough:         # nowhere smooth: the rough points, with their error
+            errors, found = [e for errs in rough for e in errs], len(rough)
         if found:
             reason = None
             if asym > TOLERANCE:
@@ -360,17 +400,20 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
 # ---------------------------------------------------------------------------
 # the exact check
 #
-# Arithmetic is exact, over the rationals, in a polynomial ring (SymPy's sparse
+# Exact arithmetic over the integers in a polynomial ring (SymPy's sparse
 # ``PolyElement``) whose generators are the entries of the variables plus one
 # generator per transcendental sub-expression (log, exp, a root, ...), whose
 # derivative is known in terms of its argument.  A value is a numerator
-# polynomial over a product of powers of "atoms" (the monic polynomials that
-# were divided by, such as a determinant), so no gcd is ever needed: a
-# difference is zero exactly when its numerator is the zero polynomial.  This
-# is what cancel/together would decide, without building expression trees.
+# polynomial over an integer times a product of powers of "atoms" (the
+# primitive polynomials divided by, such as a determinant): a difference is
+# zero exactly when its numerator is the zero polynomial.
 
 class _Cancelled(Exception):
-    pass
+    """The time budget ran out: the worker stops at its next step."""
+
+
+class _Undecided(Exception):
+    """The exact check cannot decide (the numeric check stands)."""
 
 
 class _Frac:
@@ -513,24 +556,22 @@ class _Arith:
         return _Frac(g.poly)
 
     def exp(self, u: _Frac) -> _Frac:
-        """exp(u), as a product over the terms of a polynomial u: exp(c m) = exp(m)**c, and
-        exp(c log(v)) = v**c, so that exp(a + b) and exp(a) exp(b) meet."""
-        if u.den or not u.num:
-            return self.gen("exp", u) if u.num else self.one
+        """exp(u), where the terms c*log(v) of a polynomial u come out as powers v**c, so
+        that a**(b - 1) and a**b / a meet."""
+        if not u.num:
+            return self.one
+        if u.den:
+            return self.gen("exp", u)
         logs = {g.poly: g for g in self.gens if g.kind == "log"}
-        out = self.one
+        out, rest = self.one, {}
         for monom, c in u.num.terms():
-            term = self.R.from_dict({monom: 1})
-            g = math.gcd(c, u.k)
-            q = Fraction(c, u.k)
-            base = logs.get(term)
+            base = logs.get(self.R.from_dict({monom: 1}))
             if base is not None:
-                factor = self.power(base.arg, q)
-            elif term == self.R.one:
-                factor = self.gen("exp", self.const(q))
+                out = self.mul(out, self.power(base.arg, Fraction(c, u.k)))
             else:
-                factor = self.pow_int(self.gen("exp", _Frac(term, (), u.k // g)), c // g)
-            out = self.mul(out, factor)
+                rest[monom] = c
+        if rest:
+            out = self.mul(out, self.gen("exp", _Frac(self.R.from_dict(rest), (), u.k)))
         return out
 
     def func(self, name: str, u: _Frac) -> _Frac:
@@ -668,10 +709,6 @@ class _Arith:
             sym = g.poly.as_expr()
             out[sym] = u ** sp.Rational(1, g.extra) if g.kind == "root" else funcs[g.kind](u)
         return out
-
-
-class _Undecided(Exception):
-    pass
 
 
 def _matmul(ar: _Arith, a, b):
@@ -888,7 +925,7 @@ def _spare_count(nodes, sizes: dict, gdims: dict) -> int:
                 entries = _size_of(r, {**gdims, **sizes}) * _size_of(c, {**gdims, **sizes})
             except KeyError:
                 entries = 16
-            total += 2 * entries
+            total += 3 * entries          # b**e: log b, exp(e log b), a root
         elif isinstance(n, (ir.LogDet, ir.Norm)):
             total += 1
     return total
@@ -899,6 +936,10 @@ def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict) -> dict:
     from sympy.polys.domains import ZZ
     from sympy.polys.rings import xring
 
+    if any(isinstance(d, int) and d > EXACT_MAX_SIZE for s in ir.free_syms(f) for d in s.shape):
+        return {"kind": "exact", "status": "inconclusive", "sizes": {},
+                "message": f"declared sizes above {EXACT_MAX_SIZE} are too large for the exact "
+                           f"check (the numeric check stands)"}
     # sizes: 2 or 3, chosen so that f is defined at a sampled point
     rng = np.random.default_rng(0)
     chosen = None

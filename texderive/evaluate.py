@@ -63,6 +63,14 @@ def bind_dims(node: ir.Node, shapes: dict, extra: dict | None = None) -> dict:
     return dims
 
 
+def _float(v) -> float:
+    """A rational as a float; beyond the float range, an infinity."""
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
+
+
 def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
@@ -169,7 +177,7 @@ class Evaluator:
         return self.values[n.name]
 
     def _v_Num(self, n):
-        return np.full((1, 1), float(n.value))
+        return np.full((1, 1), _float(n.value))
 
     def _v_Ident(self, n):
         return np.eye(self.dim(n.args[0]))

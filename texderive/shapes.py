@@ -173,6 +173,7 @@ class Elaborator:
         self.dim_names = {}        # declared size name -> DimVar
         self.used = {s for _, (_, sizes) in let.items() for s in sizes if isinstance(s, str)}
         self.pool = 0
+        self.consts = []
 
     # -- helpers -----------------------------------------------------------
     def text(self, syn: Syn) -> str:
@@ -251,8 +252,21 @@ class Elaborator:
     def _const(self, syn):
         if syn.value == "I":
             d = self.fresh(flex=True)
+            self.consts.append((syn, (d,)))
             return E("ident", (), (d, d), syn)
-        return E(syn.value, (), (self.fresh(flex=True), self.fresh(flex=True)), syn)
+        dims = (self.fresh(flex=True), self.fresh(flex=True))
+        self.consts.append((syn, dims))
+        return E(syn.value, (), dims, syn)
+
+    def check_consts(self):
+        """Every I, ones and zeros must take its size from the rest of the expression."""
+        for syn, dims in self.consts:
+            for d in dims:
+                r = find(d)
+                if isinstance(r, DimVar) and r.flex:
+                    raise ShapeError(f"the size of {syn.value} is not fixed by the expression "
+                                     f"(nothing it adds to or multiplies has a size)", pos=syn.pos,
+                                     source=self.source, length=syn.end - syn.pos)
 
     def _name(self, syn):
         name = syn.value
@@ -605,6 +619,8 @@ def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True) -> ir.Node:
         except _Clash:
             raise ShapeError(f"f must be a scalar, but {el.text(syn)} is {shape_str(e.shape)}",
                              pos=syn.pos, source=source, length=syn.end - syn.pos) from None
+    if scalar:
+        el.check_consts()           # in f; a gradient read back may take its size from wrt
     try:
         return Builder().build(e)
     except ValueError as exc:       # an IR constructor refused: a shape the first pass missed

@@ -24,6 +24,7 @@ import keyword
 from fractions import Fraction
 
 from .. import ir
+from ..errors import UnsupportedError
 
 # Python precedence, loosest first
 ADD, MUL, NEG, POW, ATOM = 10, 20, 25, 30, 40
@@ -50,12 +51,17 @@ def form_of(shape) -> str:
 
 
 def num_code(v: Fraction, as_float: bool = False) -> tuple:
-    """(code, precedence) of a rational number."""
-    if v.denominator == 1 and not as_float:
-        return str(v.numerator), (ATOM if v >= 0 else NEG)
-    s = repr(float(v))
-    if Fraction(s) == v or v.denominator == 1:
-        return s, (ATOM if v >= 0 else NEG)
+    """(code, precedence) of a rational number: an integer, a short decimal, ``p / q``,
+    or else the nearest float (which is what NumPy computes with anyway)."""
+    prec = ATOM if v >= 0 else NEG
+    if v.denominator == 1 and abs(v.numerator) < 10 ** 15 and not as_float:
+        return str(v.numerator), prec
+    try:
+        s = repr(float(v))
+    except OverflowError:
+        return ("np.inf" if v > 0 else "-np.inf"), prec
+    if Fraction(s) == v or v.denominator == 1 or max(abs(v.numerator), v.denominator) >= 10 ** 15:
+        return s, prec
     return f"{v.numerator} / {v.denominator}", MUL
 
 
@@ -84,7 +90,8 @@ class NumpyPrinter:
         if isinstance(d, int):
             return str(d)
         if d not in self.dims:
-            raise ValueError(f"the size of dimension {d} is not the size of any variable")
+            raise UnsupportedError(f"no NumPy form for the gradient: the size {d} of an I, "
+                                   f"ones or zeros in it is not the size of any variable of f")
         return self.dims[d]
 
     # -- leaves ------------------------------------------------------------
@@ -307,7 +314,33 @@ def _dim_sources(f: ir.Node, grad: ir.Node, wrt: ir.Sym) -> dict:
         for axis, d in enumerate(s.shape):
             if isinstance(d, str):
                 dims.setdefault(d, f"{name}.shape[{axis}]")
+    # a gradient has the shape of wrt: this sizes a lone I or ones whose dimension no
+    # variable fixes
+    for d, w in zip(grad.shape, wrt.shape):
+        if isinstance(d, str) and d not in dims:
+            if isinstance(w, int):
+                dims[d] = str(w)
+            elif w in dims:
+                dims[d] = dims[w]
     return dims
+
+
+def _fix_dims(node: ir.Node, sub: dict, memo: dict) -> ir.Node:
+    """node with the dimensions in ``sub`` replaced by numbers."""
+    out = memo.get(node)
+    if out is not None:
+        return out
+    if isinstance(node, ir.Sym):
+        r, c = node.shape
+        out = ir.Sym(node.name, node.kind, sub.get(r, r), sub.get(c, c))
+    elif isinstance(node, (ir.Ident, ir.Ones, ir.Zeros)):
+        out = node.rebuild(*(sub.get(d, d) for d in node.args))
+    else:
+        args = tuple(_fix_dims(a, sub, memo) if isinstance(a, ir.Node) else a
+                     for a in node.args)
+        out = node if args == node.args else node.rebuild(*args)
+    memo[node] = out
+    return out
 
 
 def to_numpy(grad: ir.Node, f: ir.Node, wrt) -> str:
@@ -321,6 +354,15 @@ def to_numpy(grad: ir.Node, f: ir.Node, wrt) -> str:
         if not found:
             raise ValueError(f"{wrt} does not occur in f")
         wrt = found[0]
+    # the gradient has wrt's shape: a dimension of its own (a lone ones parsed apart from
+    # f) that stands where wrt has a number is that number
+    sub = {d: w for d, w in zip(grad.shape, wrt.shape)
+           if isinstance(d, str) and isinstance(w, int)}
+    if sub:
+        try:
+            grad = _fix_dims(grad, sub, {})
+        except ValueError:                  # an IR constructor refused: keep the gradient
+            pass
     printer = NumpyPrinter(_dim_sources(f, grad, wrt))
     out = printer.p(grad)
     if isinstance(grad, ir.Num) and wrt.kind == "scalar":
