@@ -377,6 +377,10 @@ def test_to_numpy_reads_well():
 
 def test_to_numpy_refuses_a_size_no_variable_has():
     from texderive.errors import UnsupportedError
-    f = elab("alpha*tr(I)")
+    from texderive import ir
+    from texderive.errors import ShapeError
+    with pytest.raises(ShapeError, match="size of I is not fixed"):
+        elab("alpha*tr(I)")                 # refused where it is written
+    f = elab("alpha*tr(X)")
     with pytest.raises(UnsupportedError, match="not the size of any variable"):
-        to_numpy(elab("tr(I)", scalar=False), f, "alpha")
+        to_numpy(ir.Trace(ir.Ident("zz")), f, "alpha")
