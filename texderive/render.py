@@ -21,8 +21,9 @@ Public API
     one step per item: "Product rule (2): ...").  ``reveal`` (Beamer only)
     uncovers the rows one slide at a time with ``\uncover<k->``.  ``meta``:
     ``title``, ``subtitle``, ``author``, ``institute`` (deck and article),
-    ``titles`` and ``texts`` (lists aligned with the documents: a title and a
-    free text shown before each derivation), ``notation`` (a dict, named in
+    ``titles``, ``texts`` and ``styles`` (lists aligned with the documents: a
+    title, a free text shown before each derivation, and its style where it
+    differs from ``style``; None where unset), ``notation`` (a dict, named in
     the header comment only) and ``paper`` (``"twocolumn"`` or None: the
     width the LaTeX layout is made for).
 ``header(doc_or_docs, fmt, *, notation=None) -> str``
@@ -38,8 +39,9 @@ Public API
 Escaping
 --------
 Free text (titles, deck text, plain notes, the input expression) is always
-escaped, in one pass: in LaTeX ``\ { } $ & # ^ _ % ~ < > |`` become their
-text-mode commands, so ``\input{/etc/passwd}`` prints as those characters;
+escaped, in one pass: in LaTeX ``\ { } & # ^ _ % ~`` become their
+text-mode commands and ``$ < > |`` the math glyphs (``\(<\)``: the text ones
+need a T1 font), so ``\input{/etc/passwd}`` prints as those characters;
 in Markdown, ASCII punctuation that Markdown or HTML would read is escaped.
 Math between ``\( \)`` or ``$ $`` in free text is escaped too (it is not
 math): only the document's LaTeX strings are typeset as math.  The Jinja
@@ -59,55 +61,72 @@ folder.  One template per format: ``latex.tex.jinja``,
 ``deck.tex.jinja``, ``markdown.md.jinja`` and ``text.txt.jinja``; they include
 the partials ``_chain.tex.jinja`` (an ``align*`` of ``rows``),
 ``_steps.tex.jinja`` (the numbered form of derivation ``d``),
-``_rules.tex.jinja`` (the tagged and labelled rules block),
-``_rule_frames.tex.jinja`` and ``_frames.tex.jinja`` (Beamer frames of
-``rule_frames`` and of derivation ``d``).  Override any of them by a file of
+``_derivation.tex.jinja`` (one of those two, by ``style``),
+``_problem.tex.jinja`` (the sentence stating ``d``'s problem),
+``_preamble.tex.jinja`` (an article's preamble), ``_rules.tex.jinja`` (the
+tagged and labelled rules block), ``_rule_frames.tex.jinja`` and
+``_frames.tex.jinja`` (Beamer frames of ``rule_frames`` and of derivation
+``d``).  Override any of them by a file of
 the same name in ``template_dir``.  The header comment (or the ``checked:``
 footer of ``text``) is added by :func:`render`, not by the templates, so every
 output names its generator.
 
 View model
 ----------
-Every template gets ``docs`` (the derivations, below), ``rules`` (the rules
-used across all of them, in number order, then the unnumbered ones),
+Every template gets ``docs`` (the derivations, below), ``rules`` (the
+numbered rules used across all of them, in number order: what steps cite),
 ``rule_frames`` (``rules`` in chunks of ``{title, rules}`` that fit a slide),
 ``meta`` (``title``, ``subtitle``, ``author``, ``institute``: str, "" when
-unset), ``packages`` (``["bm"]`` when the math uses ``\bm``...), ``style``,
-``reveal``, ``paper``, ``fmt``, ``version`` and ``refs`` (True where the
-output has a rules block, so steps cite rules with ``\eqref``).
+unset), ``packages`` (``["bm"]`` when the math uses ``\bm``...), ``style``
+(the default; each derivation has its own ``d.style``),
+``reveal``, ``paper``, ``fmt``, ``version``, ``check`` (the header's check
+phrase) and ``refs`` (True where the output has a rules block, so steps cite
+rules with ``\eqref``).
 
 Each derivation ``d``:
 
-- ``title`` (str or Tex), ``text`` (str, "" when unset), ``index`` (1, 2, ...)
-- ``function`` (Tex), ``function_text``, ``expr``, ``wrt`` (str), ``grad_lhs`` (Tex:
-  the gradient's left-hand side, e.g. ``\nabla_{\mathbf{X}} f``)
+- ``index`` (1, 2, ...), ``title`` (str: the meta title, else "Example" or
+  "Example k"), ``has_title`` (whether the meta gave one), ``text`` (str, ""
+  when unset), ``style`` (``chain`` or ``steps``: templates branch on this)
+- ``function`` (Tex), ``long_function`` (too wide to state in a sentence),
+  ``function_text``, ``expr``, ``wrt`` (str), ``grad_lhs`` (Tex: the
+  gradient's left-hand side, e.g. ``\nabla_{\mathbf{X}} f``)
 - ``rules``: ``[{id, number, latex (Tex), text, label (Tex: td:rule:ID),
-  tag (Tex: "1" or ""), lhs, rhs (Tex: the statement split at its first
-  "=" for alignment)}]``
+  tag (Tex: "1", or "" when unnumbered), lhs, rhs (Tex: the statement split
+  at its first "=", for alignment)}]``
 - ``steps``: ``[{rule, number, lhs, latex, text, note, note_latex, equals,
-  ref, heading, remark, heading_text, remark_text, lhs_text, rows}]``:
-  ``equals`` is ``=``, ``\overset{(2)}{=}`` or, where ``refs`` is true,
-  ``\overset{\eqref{td:rule:product}}{=}``; ``ref`` the citation alone
-  (``(2)`` or ``\eqref{...}``, "" for none); ``heading``/``remark`` the
-  step's title and the rest of its note for the numbered form (``Product
-  rule``, ""); ``rows`` the step as rows for its own ``align*``.
+  ref, ref_text, heading, remark, heading_text, remark_text, lhs_text,
+  rows}]``: ``equals`` is ``=``, ``\overset{(2)}{=}`` or, where ``refs`` is
+  true, ``\overset{\eqref{td:rule:product}}{=}``; ``ref`` the citation alone
+  (``(2)`` or ``\eqref{...}``, "" for none); ``heading``/``remark`` (Tex) and
+  ``heading_text``/``remark_text`` (str) the step's title and the rest of its
+  note for the numbered form ("Constant rule", "dA = 0 and dB = 0"; a remark
+  that only repeats the heading is ""); ``lhs_text`` the plain ``dy``/``∇f``;
+  ``rows`` (numbered form in a paper) the step as rows of its own ``align*``
 - ``gradient``: ``{latex (Tex), text, numpy}``; ``check`` (str: "numeric, 3
   points, max rel error 2.1e-10" or "not run")
-- ``rows``: the chain laid out for the output's width: ``[{lhs, rel, math,
-  note (Tex), kind ("first", "step", "cont" or "note"), slide (int)}]``.
-  ``note`` is non-empty on a row only when notes sit beside the math (the
-  ``&&`` column); otherwise each note is a ``note`` row of its own.  Rows
-  that are too wide for the page are broken before a top-level ``+`` or
-  ``-`` into ``cont`` rows.  ``slide`` is the overlay number for ``reveal``.
-- ``frames`` (Beamer formats only): ``[{title, first, rows, steps}]``, the
-  derivation cut into slides that fit (at most about six steps each);
-  continuation frames are titled "... (cont.)".
+- ``rows`` (chain style): the chain ``y = f``, then a row per step, laid out
+  for the output's width: ``[{lhs, rel, math, note (Tex), kind ("first",
+  "step" or "cont"), slide (int), tall, breakable (bool)}]``.  ``lhs`` is ""
+  where it is the row above's.  Math too wide for the page is broken before a
+  top-level ``+`` or ``-`` (else between factors) into ``cont`` rows.  A
+  step's note sits on its last row and is set as ``\tag*{...}``: at the right
+  margin, or on a line of its own where the row leaves no room (``tall``
+  predicts that).  ``breakable``: a long display in a paper may break across
+  pages after this row (``\displaybreak[0]``).  ``slide`` is the overlay
+  number for ``reveal``.
+- ``frames`` (Beamer): ``[{title, first, rows, steps}]``, the derivation cut
+  into frames that fit a 4:3 slide, as evenly as the fewest frames allow; a
+  continuation is titled "... (cont.)" and restates the left-hand side.
+- ``text_rows`` (``text`` format, chain): ``[{lhs, math, note, gap}]``,
+  padded for a terminal.
 
-A row's ``rel`` and ``math`` are Tex; with ``reveal`` the templates wrap each
-cell as ``\uncover<slide->{...}`` (``\pause`` does not work in ``align*``).
+With ``reveal`` the templates wrap each cell as ``\uncover<slide->{...}``
+(``\pause`` does not work in ``align*``) and each bullet as ``\item<k->``.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -118,12 +137,13 @@ from .errors import TexderiveError
 
 FORMATS = ("latex", "standalone", "beamer", "deck", "article", "markdown", "text", "json", "numpy")
 STYLES = ("chain", "steps")
+# the meta keys render() reads (the deck builder asks whether "styles" is one)
+_META_KEYS = ("title", "subtitle", "author", "institute", "titles", "texts", "styles", "notation", "paper")
 _TEMPLATES = {
     "latex": "latex.tex.jinja", "standalone": "standalone.tex.jinja", "article": "article.tex.jinja",
     "beamer": "beamer.tex.jinja", "deck": "deck.tex.jinja", "markdown": "markdown.md.jinja",
     "text": "text.txt.jinja",
 }
-_META_KEYS = ("title", "subtitle", "author", "institute", "titles", "texts", "notation", "paper")
 
 
 class Tex(str):
@@ -136,9 +156,11 @@ class Tex(str):
 # ---------------------------------------------------------------------------
 
 _LATEX_ESCAPES = str.maketrans({
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}",
-    ">": r"\textgreater{}", "|": r"\textbar{}",
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\(\$\)", "&": r"\&", "#": r"\#",
+    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+    # \textless, \textgreater, \textbar and an upright \$ take a T1 or TS1 font,
+    # a bitmap one where cm-super is missing: the math glyphs look the same
+    "<": r"\(<\)", ">": r"\(>\)", "|": r"\(|\)",
 })
 _MD_ESCAPES = str.maketrans({
     **{c: "\\" + c for c in "\\`*_[]$|#"}, "<": "&lt;", ">": "&gt;", "&": "&amp;",
@@ -183,15 +205,24 @@ def templates_dir() -> Path:
 
 
 def _environment(flavour: str, template_dir):
-    import jinja2
-
-    loaders = []
+    user = None
     if template_dir is not None:
         user = Path(template_dir)
         if not user.is_dir():
             raise TexderiveError(f"template directory {str(user)!r} does not exist")
-        loaders.append(jinja2.FileSystemLoader(str(user)))
-    loaders.append(jinja2.FileSystemLoader(str(templates_dir())))
+        user = str(user.resolve())
+    return _cached_environment(flavour, user, str(templates_dir()))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_environment(flavour: str, user, packaged: str):
+    # Compiled templates live in the environment; Jinja reloads a template
+    # whose file changed, so keeping environments across calls is safe and
+    # saves compiling every template on every call.
+    import jinja2
+
+    loaders = [jinja2.FileSystemLoader(user)] if user else []
+    loaders.append(jinja2.FileSystemLoader(packaged))
     return jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         block_start_string=r"\BLOCK{", block_end_string="}",
@@ -248,7 +279,7 @@ _HEADER_RE = re.compile(r"\A\ufeff?(?:%|#|<!--) generated by texderive\b")
 
 
 def _check_phrase(check) -> str:
-    if not check:
+    if not check or not isinstance(check, dict):
         return "not run"
     kind = str(check.get("kind", "check"))
     parts = [kind]
@@ -269,7 +300,7 @@ def _checks_phrase(docs: list) -> str:
     if len(docs) == 1:
         return _check_phrase(docs[0].get("check"))
     n = len(docs)
-    checks = [d.get("check") for d in docs]
+    checks = [d.get("check") if isinstance(d.get("check"), dict) else None for d in docs]
     if not any(checks):
         return "not run"
     parts = []
@@ -545,8 +576,8 @@ class _Measure:
             return 0.0, "ord"
         if tok in _SIZED:
             delim = self.take() or "."
-            return (1.2 if delim == "." else _SYMBOL_W.get(delim, 3.9)) + (0.0 if tok in (r"\left", r"\right") else 1.5), \
-                ("open" if tok in (r"\left", r"\bigl", r"\Bigl", r"\biggl") else "ord")
+            width = (1.2 if delim == "." else _SYMBOL_W.get(delim, 3.9)) + (tok not in (r"\left", r"\right")) * 1.5
+            return width, ("open" if tok in (r"\left", r"\bigl", r"\Bigl", r"\biggl") else "ord")
         if tok in _BIN_MACROS:
             return 7.8, "bin"
         if tok in _REL_MACROS:
@@ -618,7 +649,7 @@ _OPERATOR_GROUPS = {r"\operatorname", r"\mathrm"}     # \operatorname{tr}(...), 
 
 
 def _break_points(latex: str) -> list:
-    """[(offset, kind, paren depth)] where a row may break, outside braces and
+    r"""[(offset, kind, paren depth)] where a row may break, outside braces and
     \left...\right: kind 0 before a + or - that is not a sign, kind 1 between
     two factors of a product (used only where no + or - break fits)."""
     points, brace, leftright, paren = [], 0, 0, 0
@@ -656,32 +687,35 @@ def _break_points(latex: str) -> list:
 
 
 def _break_math(latex: str, first: float, rest: float) -> list:
-    """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it can:
-    before a + or -, else between two factors, else as early as possible; of
-    the breaks that fit, the outermost in the last half of the line."""
-    measure = _Measure(latex)
+    """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it
+    can: before a + or -, else between two factors, else as early as possible;
+    of the breaks that fit, the outermost in the last half of the line.
+    Returns [(line, estimated width)]."""
     marks: dict = {}
-    total = _CAL * measure.seq("it", marks=marks)
+    total = _CAL * _Measure(latex).seq("it", marks=marks)
     if total <= first:
-        return [latex]
+        return [(latex, total)]
     points = _break_points(latex)
     at = {pos: _CAL * marks.get(pos, 0.0) for pos, _, _ in points}
-    lines, start, start_w, avail = [], 0, 0.0, first
+    lines, start, start_w, avail, i = [], 0, 0.0, first, 0
     while total - start_w > avail:
-        later = [p for p in points if p[0] > start]
-        if not later:
+        while i < len(points) and points[i][0] <= start:
+            i += 1
+        if i == len(points):
             break
-        fitting = [p for p in later if at[p[0]] - start_w <= avail]
-        fitting = [p for p in fitting if p[1] == 0] or fitting
+        j = i
+        while j < len(points) and at[points[j][0]] - start_w <= avail:
+            j += 1
+        fitting = [p for p in points[i:j] if p[1] == 0] or points[i:j]
         if fitting:
             half = [p for p in fitting if at[p[0]] - start_w >= avail / 2] or fitting
             shallow = min(depth for _, _, depth in half)
             pos = max(p for p, _, d in half if d == shallow)
         else:
-            pos = later[0][0]
-        lines.append(latex[start:pos].rstrip())
+            pos = points[i][0]
+        lines.append((latex[start:pos].rstrip(), at[pos] - start_w))
         start, start_w, avail = pos, at[pos], rest
-    lines.append(latex[start:])
+    lines.append((latex[start:], total - start_w))
     return lines
 
 
@@ -780,15 +814,18 @@ def _layout(groups, width, note_scale, breaks=False):
     row leaves no room, so notes never push a row past the margin.  A row's
     ``tall`` says whether its note is expected on a line of its own.  With
     ``breaks`` (a paper), a display longer than a few rows may break across
-    pages after any step (``breakable``), never inside one."""
-    lhs_w = max((math_width(g[0]) for g in groups), default=0.0)
+    pages after any step (``breakable``), and inside a step only where that
+    step alone is that long."""
+    measured = not math.isinf(width)          # Markdown and text: no page to fit
+    lhs_w = max((math_width(g[0]) for g in groups), default=0.0) if measured else 0.0
     usable = width - _MARGIN
-    out = []
+    out, sizes = [], []
     for lhs, rel, mathx, note, kind, slide in groups:
-        rel_w = math_width(rel)
-        lines = _break_math(mathx, usable - lhs_w - rel_w, usable - lhs_w - _INDENT_CONT)
+        rel_w = math_width(rel) if measured else 0.0
+        lines = (_break_math(mathx, usable - lhs_w - rel_w, usable - lhs_w - _INDENT_CONT)
+                 if measured else [(mathx, 0.0)])
         rows = []
-        for k, line in enumerate(lines):
+        for k, (line, _) in enumerate(lines):
             first = k == 0
             rows.append({"lhs": lhs if first else Tex(""), "rel": rel if first else Tex(""),
                          "math": Tex(line if first else "{}" + line), "note": Tex(""),
@@ -796,13 +833,15 @@ def _layout(groups, width, note_scale, breaks=False):
                          "breakable": False})
         if note:
             last = rows[-1]
-            used = lhs_w + (rel_w if len(rows) == 1 else _INDENT_CONT) + math_width(last["math"])
             last["note"] = note
-            last["tall"] = used + _NOTE_GAP + note_scale * text_width(note) > width
+            if measured:
+                used = lhs_w + (rel_w if len(rows) == 1 else _INDENT_CONT) + lines[-1][1]
+                last["tall"] = used + _NOTE_GAP + note_scale * text_width(note) > width
         out.extend(rows)
+        sizes.extend([len(rows)] * len(rows))
     if breaks and len(out) > _BREAKABLE_ROWS:
-        for row, nxt in zip(out, out[1:]):
-            row["breakable"] = nxt["kind"] != "cont"
+        for row, nxt, size in zip(out, out[1:], sizes):
+            row["breakable"] = nxt["kind"] != "cont" or size > _BREAKABLE_ROWS
     return out
 
 
@@ -888,13 +927,12 @@ def _union_rules(docs_rules: list) -> list:
     return numbered + other
 
 
-def _derivation(doc, k, n, meta, refs, labels, geometry, fmt, style):
+def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style):
     where = f"derivation {k + 1}: " if n > 1 else ""
     function = _field(doc, "function", where, dict)
     gradient = _field(doc, "gradient", where, dict)
     inp = _field(doc, "input", where, dict, required=False, default={})
     wrt = str(inp.get("wrt") or "")
-    rules = _read_rules(doc, where)
     steps_in = _field(doc, "steps", where, list)
     if not steps_in:
         raise TexderiveError(f"derivation document: {where}steps is empty")
@@ -926,12 +964,16 @@ def _derivation(doc, k, n, meta, refs, labels, geometry, fmt, style):
         })
 
     grad_lhs = next((s["lhs"] for s in steps if s["rule"] == "read_off"), steps[-1]["lhs"])
+    function_tex = _math(function, "latex", where + "function.")
     titles, texts = meta.get("titles") or [], meta.get("texts") or []
     has_title = k < len(titles) and bool(titles[k])
     title = titles[k] if has_title else (f"Example {k + 1}" if n > 1 else "Example")
     d = {
-        "index": k + 1, "title": _oneline(title), "has_title": has_title, "text": (texts[k] if k < len(texts) and texts[k] else ""),
-        "function": _math(function, "latex", where + "function."),
+        "index": k + 1, "title": _oneline(title), "has_title": has_title, "style": style,
+        "text": texts[k] if k < len(texts) and texts[k] else "",
+        "function": function_tex,
+        # too wide to state inline (a display breaks it into rows; a sentence cannot)
+        "long_function": geometry is not None and math_width(function_tex) > _WIDTH[geometry] * 0.7,
         "function_text": _field(function, "text", where + "function.", required=False),
         "expr": str(inp.get("expr") or ""), "wrt": wrt, "grad_lhs": grad_lhs,
         "rules": rules, "steps": steps,
@@ -949,10 +991,12 @@ def _derivation(doc, k, n, meta, refs, labels, geometry, fmt, style):
         shown = s["lhs"] if s["lhs"] != prev else Tex("")
         groups.append((shown, s["equals"], s["latex"], s["note_latex"], "step", j + 2))
         prev = s["lhs"]
-    d["rows"] = _layout(groups, width, scale, breaks=fmt in ("latex", "standalone", "article"))
+    if style == "chain" and fmt != "text":
+        d["rows"] = _layout(groups, width, scale, breaks=fmt in ("latex", "standalone", "article"))
     item_w = width - _LIST_INDENT[geometry] if geometry else width
     for s in steps:
-        s["rows"] = _layout([(s["lhs"], Tex("="), s["latex"], Tex(""), "step", 1)], item_w, 1.0)
+        s["rows"] = (_layout([(s["lhs"], Tex("="), s["latex"], Tex(""), "step", 1)], item_w, 1.0)
+                     if style == "steps" and fmt not in ("beamer", "deck") else [])
 
     if fmt in ("beamer", "deck"):
         d["frames"] = _frames(d, width, style)
@@ -1011,6 +1055,8 @@ def _frames(d, width, style):
                 by_step.append([row])
             else:
                 by_step[-1].append(row)
+        # a step taller than a frame continues on the next one
+        by_step = [piece for group in by_step for piece in _chunks(group, _FRAME_H, _FRAME_H, _row_height)]
         chunks = _chunks(by_step, first, _FRAME_H,
                          lambda g: sum(_row_height(r) for r in g))
     frames, lhs = [], Tex("y")
@@ -1042,13 +1088,17 @@ def _cont(title):
 def _view(docs, fmt, style, reveal, meta):
     paper = meta.get("paper")
     if paper not in (None, "twocolumn", "onecolumn"):
-        raise TexderiveError(f"meta: paper should be 'twocolumn' or None, not {paper!r}")
+        raise TexderiveError(f"meta: paper should be 'twocolumn', 'onecolumn' or None, not {paper!r}")
     n = len(docs)
-    for key in ("titles", "texts"):
+    for key in ("titles", "texts", "styles"):
         value = meta.get(key)
         if value is not None and (not isinstance(value, (list, tuple)) or len(value) != n
                                   or not all(isinstance(v, str) or v is None for v in value)):
             raise TexderiveError(f"meta: {key} should be a list of {n} strings, one per derivation")
+    styles = [s or style for s in meta.get("styles") or [None] * n]
+    for s in styles:
+        if s not in STYLES:
+            raise TexderiveError(f"meta: unknown style {s!r} in styles; use one of {', '.join(STYLES)}")
     for key in ("title", "subtitle", "author", "institute"):
         if meta.get(key) is not None and not isinstance(meta.get(key), str):
             raise TexderiveError(f"meta: {key} should be a string")
@@ -1060,9 +1110,11 @@ def _view(docs, fmt, style, reveal, meta):
     else:
         geometry = None
     docs_rules = [_read_rules(doc, f"derivation {k + 1}: " if n > 1 else "") for k, doc in enumerate(docs)]
-    rules = _union_rules(docs_rules)
+    # the rules blocks list the rules steps cite by number; bookkeeping ones
+    # (number null) stay in each derivation's own ``rules``
+    rules = [r for r in _union_rules(docs_rules) if r["number"] is not None]
     labels = {r["id"]: r["number"] for r in rules}
-    derivations = [_derivation(doc, k, n, meta, refs, labels, geometry, fmt, style)
+    derivations = [_derivation(doc, docs_rules[k], k, n, meta, refs, labels, geometry, fmt, styles[k])
                    for k, doc in enumerate(docs)]
     per_frame = math.ceil(len(rules) / math.ceil(len(rules) / _RULES_PER_FRAME)) if rules else 1
     rule_frames = [{"title": "Basic rules" if c == 0 else "Basic rules (cont.)",
@@ -1070,7 +1122,8 @@ def _view(docs, fmt, style, reveal, meta):
     return {
         "docs": derivations, "rules": rules, "rule_frames": rule_frames,
         "meta": {key: _oneline(meta.get(key) or "") for key in ("title", "subtitle", "author", "institute")},
-        "packages": _packages(docs), "style": style, "reveal": bool(reveal), "paper": paper or "",
+        "packages": _packages(docs), "style": style, "reveal": bool(reveal) and fmt in ("beamer", "deck"),
+        "paper": paper or "",
         "fmt": fmt, "version": __version__, "refs": refs,
         "check": _checks_phrase(docs),
     }

@@ -534,6 +534,8 @@ class LatexPrinter:
         a = n.args[0]
         if isinstance(a, (ir.Sym, ir.Ident, ir.Ones, ir.Zeros)):
             return _join(_d(self.n), self(a)), DIFF
+        if isinstance(a, (ir.Trace, ir.Det, ir.LogDet)):     # d tr(AXB), as a lecturer writes it
+            return _d(self.n) + r"\," + self(a), DIFF
         return _d(self.n) + self.paren(a), DIFF
 
 
