@@ -60,6 +60,8 @@ def mul(*factors) -> ir.Node:
         t = type(f)
         if t is Num:
             c *= f.args[0]
+        elif t is Ones and f.args == (1, 1) and len(flat) > 1:
+            continue                                   # a 1x1 ones is the number 1
         else:
             if t is Ident or t is Zeros or t is Ones or t is Transpose:
                 special = True
@@ -236,7 +238,8 @@ def _simp(n: ir.Node, memo: dict) -> ir.Node:
 def _simp_node(n: ir.Node, kids: list) -> ir.Node:
     cls = type(n)
     if cls is MatMul:
-        return merge_ones(merge_powers(merge_scalar_powers(order_scalars(hoist_scalar_runs(mul(*kids))))))
+        return sums_of_ones(merge_ones(merge_powers(merge_scalar_powers(order_scalars(
+            hoist_scalar_runs(mul(*kids)))))))
     if cls is Add:
         return collect(add(*kids))
     if cls is Hadamard:
@@ -420,6 +423,35 @@ def merge_hadamard_powers(n: ir.Node) -> ir.Node:
     if not out:
         return Ones(*n.shape)
     return hadamard(*out)
+
+
+def sums_of_ones(n: ir.Node) -> ir.Node:
+    """ones(1,p)*M*ones(q,1) = sum(M) and ones(1,p)*v = sum(v): a row of ones is a sum."""
+    if not isinstance(n, MatMul):
+        return n
+    fs = list(n.args)
+    out, i = [], 0
+    while i < len(fs):
+        f = fs[i]
+        if isinstance(f, Ones) and f.args[0] == 1 and f.args[1] != 1:
+            # the longest run after it that ends in a column and starts where f ends
+            for j in range(len(fs), i + 1, -1):
+                run = fs[i + 1:j]
+                if run and run[-1].shape[1] == 1 and ir.product_shape([g.shape for g in run]) == \
+                        (f.args[1], 1):
+                    body = run[:-1] if isinstance(run[-1], Ones) and len(run) > 1 else run
+                    out.append(ir.Sum(mul(*body)))
+                    i = j
+                    break
+            else:
+                out.append(f)
+                i += 1
+            continue
+        out.append(f)
+        i += 1
+    if len(out) == len(fs) and all(a is b for a, b in zip(out, fs)):
+        return n
+    return mul(*out)
 
 
 def merge_ones(n: ir.Node) -> ir.Node:

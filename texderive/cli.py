@@ -2,8 +2,8 @@
 
 A thin layer of click commands over :mod:`texderive.deck` (deriving and
 rendering), :mod:`texderive.render` and :mod:`texderive.io` (atomic writes).
-Only click and texderive's own standard-library-only modules load at start-up:
-the engine, NumPy, SymPy, Jinja2 and PyYAML load inside the commands that use
+Only click and the tiny ``texderive/__init__`` load at start-up: the engine,
+NumPy, SymPy, Jinja2, pylatexenc and PyYAML load inside the commands that use
 them, so ``texderive --help`` stays fast and ``make`` can run the command many
 times.
 
@@ -14,14 +14,23 @@ caret line under the expression), no traceback and no usage banner.
 from __future__ import annotations
 
 import contextlib
-import sys
 
 import click
 
 from . import __version__
-from .deck import NOTATION_CHOICES
 
 FORMATS = ("latex", "standalone", "beamer", "markdown", "text", "json", "numpy")
+#: The notation flags and their values, the default first: the LaTeX printer's
+#: ``LatexNotation.CHOICES`` (a test keeps them equal), spelled out here so that
+#: ``--help`` needs nothing but click.
+NOTATION_CHOICES = {
+    "bold": ("mathbf", "bm", "none"),
+    "transpose": ("top", "mathsf", "T"),
+    "trace": ("tr", "Tr"),
+    "gradient": ("nabla", "partial"),
+    "equals": ("overset", "stackrel"),
+    "macros": (False, True),
+}
 
 
 class InputError(click.ClickException):
@@ -224,7 +233,7 @@ STARTER_DECK = """\
 # notation (bold: mathbf | bm | none, transpose: top | mathsf | T, trace: tr | Tr,
 #           gradient: nabla | partial, equals: overset | stackrel, macros: true | false),
 # let (declarations shared by every derivation), derivations (a list).
-# Each derivation: title, text, expr, wrt, and optionally let, latex (true: expr is LaTeX), style.
+# Each derivation: title, text, expr, wrt, and optionally let, latex (true: expr is LaTeX).
 title: Matrix derivatives by the differential method
 author: Your Name
 format: beamer
@@ -265,11 +274,13 @@ deck.stamp: deck.yaml
 \t$(TEXDERIVE) build deck.yaml -o deck.tex
 \ttouch $@
 
-deck.tex: deck.stamp
-	@test -f $@ || $(TEXDERIVE) build deck.yaml -o $@
+# An empty recipe: make looks at deck.tex again after the stamp's recipe ran.
+deck.tex: deck.stamp ;
 
 build/deck.pdf: deck.tex texderive.sty
+\t@test -f deck.tex || $(TEXDERIVE) build deck.yaml -o deck.tex
 \t$(LATEXMK) deck.tex
+\t@touch $@
 
 clean:
 \trm -rf build deck.tex deck.stamp

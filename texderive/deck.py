@@ -48,16 +48,9 @@ STYLES = ("chain", "steps")
 CHECKS = ("numeric", "exact", "none")
 PAPERS = ("onecolumn", "twocolumn")        # the width an article's layout is made for
 
-#: The notation options of the LaTeX outputs: option -> its values, the default first.
-#: The command line's flags and a deck's ``notation:`` take the same names and values.
-NOTATION_CHOICES = {
-    "bold": ("mathbf", "bm", "none"),
-    "transpose": ("top", "mathsf", "T"),
-    "trace": ("tr", "Tr"),
-    "gradient": ("nabla", "partial"),
-    "equals": ("overset", "stackrel"),
-    "macros": (False, True),
-}
+#: The notation options a user sets (the command line's flags, a deck's ``notation:``);
+#: their values are the LaTeX printer's (``LatexNotation.CHOICES``), the default first.
+NOTATION_KEYS = ("bold", "transpose", "trace", "gradient", "equals", "macros")
 WEB_FORMATS = ("markdown", "json")
 BEAMER_FORMATS = ("beamer", "deck")
 
@@ -213,9 +206,10 @@ class _Reader:
         return out
 
     def notation(self, node) -> dict:
+        from .printers.latex import LatexNotation
         out = {}
-        for key, vnode in self.mapping(node, "notation", tuple(NOTATION_CHOICES)).items():
-            choices = NOTATION_CHOICES[key]
+        for key, vnode in self.mapping(node, "notation", NOTATION_KEYS).items():
+            choices = LatexNotation.CHOICES[key]
             if isinstance(choices[0], bool):
                 out[key] = self.boolean(vnode, f"notation.{key}")
             else:
@@ -367,7 +361,13 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
                     meta=None, let=None) -> str:
     """Derive every entry, number the rules across all of them, render one document."""
     from . import derive
+    from . import render as renderer
     from .steps import number_rules
+    styles = [e.style or style for e in entries]
+    if len(set(styles)) > 1 and "styles" not in getattr(renderer, "_META_KEYS", ()):
+        odd = next(e for e in entries if e.style and e.style != style)
+        raise DeckError(f"{deck_name}:{odd.line}: {odd.label()}: the renderer takes one style "
+                        f"for the whole deck: set 'style: {odd.style}' at the top instead")
     derivations = []
     for entry in entries:
         declared = dict(let or {})
@@ -386,15 +386,8 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
     meta.setdefault("titles", [e.title for e in entries])
     meta.setdefault("texts", [e.text for e in entries])
     if fmt not in ("text", "numpy", "json"):
-        meta.setdefault("notation", {**{k: v[0] for k, v in NOTATION_CHOICES.items()},
-                                     **(notation or {})})
-    from . import render as renderer
-    styles = [e.style or style for e in entries]
+        meta.setdefault("notation", {k: getattr(printer, k) for k in NOTATION_KEYS})
     if len(set(styles)) > 1:
-        if "styles" not in getattr(renderer, "_META_KEYS", ()):
-            odd = next(e for e in entries if (e.style or style) != style)
-            raise DeckError(f"{deck_name}:{odd.line}: {odd.label()}: this renderer takes one "
-                            f"style for the whole deck: set style: {odd.style} at the top instead")
         meta["styles"] = styles
     return renderer.render(docs[0] if len(docs) == 1 else docs, fmt, style=style, reveal=reveal,
                            template_dir=template_dir, meta=meta)

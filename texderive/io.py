@@ -60,7 +60,7 @@ def write_atomic(path, text: str, *, force: bool = False) -> bool:
     except FileNotFoundError:
         st = None
     except OSError as e:
-        raise WriteError(f"cannot write {shown}: {e.strerror}") from None
+        raise WriteError(f"cannot write {shown}: {e.strerror or e}") from None
     if st is not None:
         if not stat.S_ISREG(st.st_mode):
             raise WriteError(f"cannot write {shown}: it is not a regular file")
@@ -68,7 +68,7 @@ def write_atomic(path, text: str, *, force: bool = False) -> bool:
             with open(target, "rb") as f:
                 old = f.read(_PEEK + 1)
         except OSError as e:
-            raise WriteError(f"cannot read {shown} to compare it: {e.strerror}") from None
+            raise WriteError(f"cannot read {shown} to compare it: {e.strerror or e}") from None
         if old == data:
             return False
         if not force and not _generated(old[:_PEEK].decode("utf-8", "replace")):
@@ -81,7 +81,7 @@ def write_atomic(path, text: str, *, force: bool = False) -> bool:
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".texderive-", suffix=".tmp")
     except OSError as e:
-        raise WriteError(f"cannot write {shown}: {e.strerror} ({directory})") from None
+        raise WriteError(f"cannot write {shown}: {e.strerror or e} ({directory})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -95,6 +95,6 @@ def write_atomic(path, text: str, *, force: bool = False) -> bool:
         except OSError:
             pass
         if isinstance(e, OSError):
-            raise WriteError(f"cannot write {shown}: {e.strerror}") from None
+            raise WriteError(f"cannot write {shown}: {e.strerror or e}") from None
         raise
     return True

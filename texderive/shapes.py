@@ -149,6 +149,11 @@ def is_one(d) -> bool:
     return find(d) == 1
 
 
+def is_open(shape) -> bool:
+    """Does the shape still have a flexible size (of I, ones or zeros) that nothing fixed?"""
+    return any(isinstance(find(d), DimVar) and find(d).flex for d in shape)
+
+
 def is_scalar_shape(shape) -> bool:
     return is_one(shape[0]) and is_one(shape[1])
 
@@ -259,10 +264,14 @@ class Elaborator:
         return E(syn.value, (), dims, syn)
 
     def check_consts(self):
-        """Every I, ones and zeros must take its size from the rest of the expression."""
+        """Every I must take its size from the rest of the expression; a size of ones or
+        zeros that nothing fixes is 1 (``tr(ones'*X*ones)``: a column of ones)."""
         for syn, dims in self.consts:
             for d in dims:
                 r = find(d)
+                if isinstance(r, DimVar) and r.flex and syn.value != "I":
+                    r.parent = 1            # ones and zeros default to a column (or row) of ones
+                    continue
                 if isinstance(r, DimVar) and r.flex:
                     raise ShapeError(f"the size of {syn.value} is not fixed by the expression "
                                      f"(nothing it adds to or multiplies has a size)", pos=syn.pos,
@@ -304,6 +313,8 @@ class Elaborator:
         if syn.kind == "sub":
             b = E("neg", (b,), b.shape, b.syn)
         sa, sb = is_scalar_shape(a.shape), is_scalar_shape(b.shape)
+        if (sa and is_open(b.shape)) or (sb and is_open(a.shape)):
+            sa = sb = False           # a size still open (ones'*x) is fixed by the sum, not broadcast
         if sa and not sb:
             a = self._broadcast(a, b.shape, a.syn)
         elif sb and not sa:

@@ -77,6 +77,8 @@ class TextPrinter:
         return "I", ATOM
 
     def _Ones(self, n):
+        if n.args[0] == 1 and n.args[1] != 1:           # a row of ones
+            return ("1ᵀ" if self.pretty else "ones'"), POW
         return ("1" if self.pretty else "ones"), ATOM
 
     def _Zeros(self, n):

@@ -1,0 +1,101 @@
+# texderive: `make examples` builds every example, `make test` runs the tests.
+# Both set up the virtual environment .venv first (python3 -m venv, pip install -e '.[test]').
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PYTHON3 ?= python3
+VENV    := .venv
+# The Python that runs texderive and the tests; `make examples PY=python3` uses another
+# one that has the dependencies (then no venv is made).
+PY      := $(VENV)/bin/python
+TEXDERIVE := $(PY) -m texderive.cli
+LATEXMK := latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error
+# What the generated files depend on: the package and its templates.
+SOURCES := pyproject.toml $(wildcard texderive/*.py texderive/printers/*.py templates/*)
+
+OUT   := examples/out
+BUILD := examples/build
+DECKS := tutorial cookbook_ml
+PAPER_SNIPPETS := $(addprefix examples/paper/generated/,least-squares.tex trace.tex \
+                    logdet.tex gaussian.tex)
+
+.PHONY: all examples readme-images test bench fuzz clean distclean
+all: examples
+
+# The venv is a real file: --copies makes bin/python a file of its own (a symlink would
+# carry the system Python's old mtime), touched once the install has succeeded.
+$(VENV)/bin/python: pyproject.toml
+	$(PYTHON3) -m venv --copies $(VENV)
+	$@ -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# --- examples --------------------------------------------------------------
+# texderive rewrites an output only when its content changes, and a stamp records
+# that the command ran: so PDFs rebuild only when their .tex changed, and a second
+# `make examples` has nothing to do.
+examples: $(DECKS:%=$(BUILD)/%.pdf) $(BUILD)/paper.pdf
+
+$(DECKS:%=$(OUT)/%.stamp): $(OUT)/%.stamp: examples/%.yaml $(SOURCES) | $(PY)
+	@mkdir -p $(@D)
+	$(TEXDERIVE) build $< -o $(OUT)/$*.tex
+	@touch $@
+
+# An empty recipe: make looks at the .tex again after the stamp's recipe ran.
+$(DECKS:%=$(OUT)/%.tex): $(OUT)/%.tex: $(OUT)/%.stamp ;
+
+$(DECKS:%=$(BUILD)/%.pdf): $(BUILD)/%.pdf: $(OUT)/%.tex
+	@test -f $< || $(TEXDERIVE) build examples/$*.yaml -o $<
+	$(LATEXMK) -outdir=$(BUILD) $<
+	@touch $@
+
+# The paper \input's snippets made by `texderive derive`.
+examples/paper/generated/stamp: Makefile $(SOURCES) | $(PY)
+	@mkdir -p $(@D)
+	$(TEXDERIVE) derive 'norm(A*x - b)^2' --wrt x -o $(@D)/least-squares.tex
+	$(TEXDERIVE) derive 'tr(A*X*B)' --wrt X --style steps -o $(@D)/trace.tex
+	$(TEXDERIVE) derive "log(det(X'*X))" --wrt X -o $(@D)/logdet.tex
+	$(TEXDERIVE) derive --wrt Sigma --let 'Sigma: symmetric n' --let 'S: symmetric n' \
+	    -o $(@D)/gaussian.tex -- '-logdet(Sigma) - tr(inv(Sigma)*S)'
+	@touch $@
+
+$(PAPER_SNIPPETS): examples/paper/generated/stamp ;
+
+$(BUILD)/paper.pdf: examples/paper/paper.tex $(PAPER_SNIPPETS)
+	@ls $(PAPER_SNIPPETS) >/dev/null 2>&1 || { rm -f examples/paper/generated/stamp; \
+	    $(MAKE) --no-print-directory examples/paper/generated/stamp; }
+	cd examples/paper && $(LATEXMK) -outdir=../build paper.tex
+	@touch $@
+
+# The README's pictures: the two slides of the log-determinant example of the tutorial.
+readme-images: $(BUILD)/tutorial.pdf
+	@page=$$(for i in $$(seq 1 $$(pdfinfo $< | awk '/^Pages:/ {print $$2}')); do \
+	    pdftotext -f $$i -l $$i $< - | grep -q '^A log-determinant' && { echo $$i; break; }; \
+	done); test -n "$$page" || { echo "no log-determinant slide in $<" >&2; exit 1; }; \
+	pdftoppm -png -r 80 -f $$page -l $$page -singlefile $< docs/slide-logdet && \
+	pdftoppm -png -r 80 -f $$((page + 1)) -l $$((page + 1)) -singlefile $< docs/slide-logdet-cont
+
+# --- checks ----------------------------------------------------------------
+# KaTeX (from npm, when npm is there) lets the tests render the Markdown output for real.
+NODE_MODULES := $(VENV)/node/node_modules
+$(NODE_MODULES)/katex/package.json: | $(PY)
+	@if command -v npm >/dev/null 2>&1; then \
+	    npm install --silent --no-audit --no-fund --prefix $(VENV)/node katex \
+	    || echo "make: could not install KaTeX: its test will be skipped"; \
+	else echo "make: npm not found: the KaTeX test will be skipped"; fi
+
+test: $(PY) $(NODE_MODULES)/katex/package.json
+	NODE_PATH=$(CURDIR)/$(NODE_MODULES) $(PY) -m pytest -q
+
+bench: $(PY)
+	@if [ -f benchmarks/run.py ]; then $(PY) benchmarks/run.py; \
+	else echo "benchmarks/run.py is not there yet: nothing to run"; fi
+
+fuzz: $(PY)
+	@if [ -f tests/fuzz.py ]; then $(PY) tests/fuzz.py; \
+	else echo "tests/fuzz.py is not there yet: nothing to run"; fi
+
+clean:
+	rm -rf $(OUT) $(BUILD) examples/paper/generated .pytest_cache .hypothesis dist
+
+distclean: clean
+	rm -rf $(VENV)
