@@ -102,3 +102,12 @@ def test_same_input_same_document():
     a = json.dumps(derive("tr(inv(X'*C*X)*(X'*B*X))", wrt="X", let={"B": "symmetric"}).to_dict())
     b = json.dumps(derive("tr(inv(X'*C*X)*(X'*B*X))", wrt="X", let={"B": "symmetric"}).to_dict())
     assert a == b
+
+
+def test_readme_documents_every_rule_id_with_its_statement():
+    from pathlib import Path
+    from texderive.rules import RULES
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for r in RULES:
+        assert f"| `{r.id}` |" in readme, r.id
+        assert r.text.replace("|", "\\|") in readme, r.id
