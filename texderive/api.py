@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from . import ir, notation, shapes
-from .errors import LimitError, ParseError, TexderiveError
+from .errors import CheckError, LimitError, ParseError, TexderiveError
 
 MAX_IR_DEPTH = 150
 
@@ -52,9 +52,13 @@ def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = 
     except TexderiveError as exc:
         if isinstance(expr, str):
             exc.with_source(expr)
+            if exc.pos is None and not isinstance(exc, CheckError):
+                exc.pos, exc.length = 0, max(1, len(expr))   # the engine's errors concern all of f
         raise
     except RecursionError:
-        raise LimitError("the expression is too deeply nested to process") from None
+        raise LimitError("the expression is too deeply nested to process", pos=0,
+                         source=expr if isinstance(expr, str) else None,
+                         length=len(expr) if isinstance(expr, str) else 1) from None
     except MemoryError:
         raise LimitError("the derivation ran out of memory") from None
 

@@ -145,6 +145,12 @@ def hadamard(*factors) -> ir.Node:
 
 def is_symmetric(n: ir.Node) -> bool:
     """True when n equals its transpose for every value of the variables."""
+    if n._sym is None:
+        n._sym = _is_symmetric(n)
+    return n._sym
+
+
+def _is_symmetric(n: ir.Node) -> bool:
     if n.shape[0] != n.shape[1]:
         return False
     if n.shape == (1, 1):
@@ -164,8 +170,8 @@ def is_symmetric(n: ir.Node) -> bool:
     if isinstance(n, Add):
         if all(is_symmetric(t) for t in n.args):
             return True
-        terms = list(n.args)
-        return sorted(map(_key, terms)) == sorted(_key(tp(t)) for t in terms)
+        from collections import Counter
+        return Counter(n.args) == Counter(tp(t) for t in n.args)
     if isinstance(n, MatMul):
         c, fs = coef_split(n)
         fs = [f for f in fs if f.shape != (1, 1)]
@@ -184,6 +190,12 @@ def _key(n: ir.Node) -> str:
 
 def tp(n: ir.Node) -> ir.Node:
     """The transpose of n, pushed to the leaves (see the module docstring)."""
+    if n._tp is None:
+        n._tp = _tp(n)
+    return n._tp
+
+
+def _tp(n: ir.Node) -> ir.Node:
     if n.shape == (1, 1) and not isinstance(n, D):
         return n
     if isinstance(n, Transpose):
@@ -276,11 +288,12 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
             return b
         if isinstance(e, Num) and e.value.denominator == 1 and isinstance(b, MatMul):
             c, fs = coef_split(b)
-            if c != 1 and fs:
+            if c != 1 and fs and abs(e.value) <= 16:
                 return mul(Num(c ** int(e.value)), _simp_node(Pow(mul(*fs), e), [mul(*fs), e]))
         if isinstance(e, Num) and e.value == 0:
             return Num(1)
-        if isinstance(b, Num) and isinstance(e, Num) and e.value.denominator == 1 and b.value != 0:
+        if isinstance(b, Num) and isinstance(e, Num) and e.value.denominator == 1 and b.value != 0 \
+                and abs(e.value) <= 16 and max(abs(b.value.numerator), b.value.denominator) < 10 ** 6:
             return Num(b.value ** int(e.value))
         if isinstance(b, Pow) and isinstance(b.args[1], Num) and isinstance(e, Num) \
                 and e.value.denominator == 1:
@@ -292,7 +305,7 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
             return b
         if isinstance(e, Num) and e.value.denominator == 1 and isinstance(b, MatMul):
             c, fs = coef_split(b)
-            if c != 1 and fs and mul(*fs).shape == b.shape:
+            if c != 1 and fs and mul(*fs).shape == b.shape and abs(e.value) <= 16:
                 return mul(Num(c ** int(e.value)), HadPow(mul(*fs), e))
         return HadPow(b, e)
     if cls is MatPow:
@@ -682,9 +695,10 @@ def compact(n: ir.Node, simplified: bool = False) -> ir.Node:
     cands = [base]
     f = factor(base)
     cands.append(f)
-    e = simplify(expand(base))
-    cands.append(e)
-    cands.append(factor(e))
+    if ir.node_count(base) <= 400:          # multiplying out a large form never shortens it
+        e = simplify(expand(base))
+        cands.append(e)
+        cands.append(factor(e))
     if isinstance(base, Add) and base.shape != (1, 1):
         inner = simplify(add(*[tp(t) for t in base.args]))
         t = Transpose(factor(inner)) if not isinstance(inner, Transpose) else inner.args[0]

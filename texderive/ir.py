@@ -35,13 +35,17 @@ ELEMENTWISE_FUNCS = ("log", "exp", "sqrt", "sin", "cos", "tan", "sinh", "cosh", 
 
 
 class Node:
-    __slots__ = ("args", "_hash", "_shape", "_count")
+    # _sym and _tp hold facts derived from the (immutable) node, computed once on
+    # demand by canon.is_symmetric and canon.tp, like the cached hash.
+    __slots__ = ("args", "_hash", "_shape", "_count", "_sym", "_tp")
 
     def __init__(self, *args):
         self.args = args
         self._hash = hash((type(self).__name__,) + args)
         self._shape = self._infer_shape()
         self._count = 1 + sum(a._count for a in args if isinstance(a, Node))
+        self._sym = None
+        self._tp = None
 
     # -- structure -----------------------------------------------------
     def rebuild(self, *args) -> "Node":

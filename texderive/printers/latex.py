@@ -75,8 +75,9 @@ class LatexNotation:
                       trace, differential and transpose forms above
     """
 
-    __slots__ = ("bold", "transpose", "trace", "gradient", "differential", "equals", "web",
+    FIELDS = ("bold", "transpose", "trace", "gradient", "differential", "equals", "web",
                  "macros")
+    __slots__ = FIELDS + ("_key_", "_hash_")
 
     CHOICES = {
         "bold": ("mathbf", "bm", "none"),
@@ -93,7 +94,7 @@ class LatexNotation:
                  gradient: str = "nabla", differential: str = "mathrm",
                  equals: str = "overset", web: bool = False, macros: bool = False):
         values = (bold, transpose, trace, gradient, differential, equals, web, macros)
-        for field, value in zip(self.__slots__, values):
+        for field, value in zip(self.FIELDS, values):
             allowed = self.CHOICES[field]
             # bool is checked by type: 1 == True, but web=1 is a mistake worth naming.
             ok = (type(value) is bool) if isinstance(allowed[0], bool) else (
@@ -103,14 +104,16 @@ class LatexNotation:
                 raise TexderiveError(f"bad LaTeX notation option {field}={value!r}: "
                                      f"allowed values are {shown}")
             object.__setattr__(self, field, value)
+        object.__setattr__(self, "_key_", values)
+        object.__setattr__(self, "_hash_", hash(("LatexNotation",) + values))
 
     @classmethod
     def from_options(cls, **options) -> "LatexNotation":
         """Settings from keywords; ``None`` values mean "the default" (unset CLI flags)."""
-        unknown = sorted(k for k in options if k not in cls.__slots__)
+        unknown = sorted(k for k in options if k not in cls.FIELDS)
         if unknown:
             raise TexderiveError(f"unknown LaTeX notation option {unknown[0]}: the options are "
-                                 f"{', '.join(cls.__slots__)}")
+                                 f"{', '.join(cls.FIELDS)}")
         return cls(**{k: v for k, v in options.items() if v is not None})
 
     def replace(self, **options) -> "LatexNotation":
@@ -120,10 +123,10 @@ class LatexNotation:
         return type(self).from_options(**merged)
 
     def as_dict(self) -> dict:
-        return {f: getattr(self, f) for f in self.__slots__}
+        return {f: getattr(self, f) for f in self.FIELDS}
 
     def _key(self) -> tuple:
-        return tuple(getattr(self, f) for f in self.__slots__)
+        return self._key_
 
     def __setattr__(self, name, value):
         raise AttributeError("LatexNotation is immutable; use .replace(...)")
@@ -138,13 +141,13 @@ class LatexNotation:
         return not self.__eq__(other)
 
     def __hash__(self) -> int:
-        return hash(("LatexNotation",) + self._key())
+        return self._hash_
 
     def __reduce__(self):
         return (type(self), self._key())
 
     def __repr__(self) -> str:
-        changed = [f"{f}={getattr(self, f)!r}" for f, d in zip(self.__slots__, _DEFAULT_VALUES)
+        changed = [f"{f}={getattr(self, f)!r}" for f, d in zip(self.FIELDS, _DEFAULT_VALUES)
                    if getattr(self, f) != d]
         return f"LatexNotation({', '.join(changed)})"
 
