@@ -29,10 +29,12 @@ from .canon import add, hadamard, mul, tp
 from .errors import LimitError, UnsupportedError
 from .ir import (D, Add, Det, DiagMat, DiagVec, Func, Hadamard, HadPow, Ident, Inverse, LogDet,
                  MatMul, MatPow, Norm, Num, Ones, Pow, Sum, Sym, Trace, Transpose)
+from .rules import BY_ID
 from .steps import Step
 
 MAX_STEPS = 200
 MAX_NODES = 200_000
+MAX_D_STEPS = 12        # differential steps shown one by one; later rounds form one step
 
 
 class Ctx:
@@ -146,11 +148,11 @@ class Engine:
         Each round finds, for every d(P) not yet at the variable, the first rule of
         D_RULES that applies; the step applies the highest-priority one of those
         everywhere it is the first rule that applies."""
+        shown, merged = 0, []
         for _ in range(10 * MAX_STEPS):
             found = {}
-            for n in ir.walk(dy):
-                if isinstance(n, D) and n.args[0] != self.wrt and n not in found:
-                    found[n] = self._first_rule(n.args[0])
+            for n in self.open_differentials(dy):
+                found[n] = self._first_rule(n.args[0])
             if not found:
                 break
             stuck = [n for n, r in found.items() if r is None]
@@ -165,8 +167,37 @@ class Engine:
                 if i == best:
                     chosen[n] = D_RULES[i][1](self, n.args[0], ctx)
             dy, _ = self._rewrite_d(dy, chosen.get)
-            self.record(rule_id, "dy", dy, _d_note(rule_id, ctx))
+            if shown < MAX_D_STEPS:
+                shown += 1
+                self.record(rule_id, "dy", dy, _d_note(rule_id, ctx))
+            elif rule_id not in merged:
+                merged.append(rule_id)
+        if merged:
+            # a deeply nested f: the remaining rounds are one step, citing every rule used
+            note = ["by "]
+            for i, rid in enumerate(merged):
+                if i:
+                    note.append(", " if i < len(merged) - 1 else " and ")
+                note.append(("ref", rid) if BY_ID[rid].number or BY_ID[rid].stated else BY_ID[rid].note)
+            note.append(", applied repeatedly")
+            self.record(merged[0], "dy", dy, tuple(note))
         return dy
+
+    def open_differentials(self, dy: ir.Node) -> list:
+        """The d(P) in dy with P not the variable, in pre-order, each once; only
+        sub-trees that contain a differential are entered (shared ones once)."""
+        out, seen, stack = [], set(), [dy]
+        while stack:
+            n = stack.pop()
+            if n in seen or not self.has_d(n):
+                continue
+            seen.add(n)
+            if isinstance(n, D):
+                if n.args[0] != self.wrt:
+                    out.append(n)
+                continue
+            stack.extend(reversed(n.children))
+        return out
 
     def _first_rule(self, p: ir.Node):
         scratch = {"removed": [], "args": []}

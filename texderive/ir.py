@@ -34,6 +34,9 @@ ELEMENTWISE_FUNCS = ("log", "exp", "sqrt", "sin", "cos", "tan", "sinh", "cosh", 
                      "sigmoid", "abs")
 
 
+_ALL_NODE_ARGS = set()
+
+
 class Node:
     # _sym and _tp hold facts derived from the (immutable) node, computed once on
     # demand by canon.is_symmetric and canon.tp, like the cached hash.
@@ -53,7 +56,10 @@ class Node:
 
     @property
     def children(self) -> tuple:
-        return tuple(a for a in self.args if isinstance(a, Node))
+        args = self.args
+        if type(self) in _ALL_NODE_ARGS:
+            return args
+        return tuple(a for a in args if isinstance(a, Node))
 
     def __eq__(self, other) -> bool:
         return (self is other) or (type(self) is type(other) and self._hash == other._hash
@@ -375,6 +381,9 @@ class D(Node):
 
 NODE_CLASSES = (Sym, Num, Ident, Ones, Zeros, Add, MatMul, Transpose, Inverse, MatPow, Trace,
                 Det, LogDet, Norm, Sum, DiagMat, DiagVec, Pow, Func, Hadamard, HadPow, D)
+# classes whose args are all nodes (children == args)
+_ALL_NODE_ARGS.update({Add, MatMul, Transpose, Inverse, Trace, Det, LogDet, Norm, Sum, DiagMat,
+                       DiagVec, Pow, Hadamard, HadPow, D})
 
 ZERO = Num(0)
 ONE = Num(1)

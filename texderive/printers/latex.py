@@ -278,7 +278,9 @@ def leading_coef(node: ir.Node) -> tuple:
 
 
 def is_negative(node: ir.Node) -> bool:
-    return leading_coef(node)[0] < 0
+    if isinstance(node, ir.Num):
+        return node.value < 0
+    return isinstance(node, ir.MatMul) and isinstance(node.args[0], ir.Num) and node.args[0].value < 0
 
 
 def is_reciprocal(node: ir.Node) -> bool:
