@@ -234,17 +234,18 @@ def _tp(n: ir.Node) -> ir.Node:
 
 def simplify(n: ir.Node) -> ir.Node:
     """Bottom-up tidy-up; the result is equal to n."""
-    memo = {}
-    return _simp(n, memo)
+    if n._simp is None:
+        kids = [(simplify(a) if isinstance(a, ir.Node) else a) for a in n.args]
+        out = _simp_node(n, kids)
+        n._simp = out
+        if out._simp is None:
+            out._simp = out if out == n or _settled(out) else None
+    return n._simp
 
 
-def _simp(n: ir.Node, memo: dict) -> ir.Node:
-    if n in memo:
-        return memo[n]
-    kids = [(_simp(a, memo) if isinstance(a, ir.Node) else a) for a in n.args]
-    out = _simp_node(n, kids)
-    memo[n] = out
-    return out
+def _settled(n: ir.Node) -> bool:
+    """Is n certainly its own simplification (a leaf)?"""
+    return not n.children
 
 
 def _simp_node(n: ir.Node, kids: list) -> ir.Node:

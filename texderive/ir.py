@@ -38,9 +38,9 @@ _ALL_NODE_ARGS = set()
 
 
 class Node:
-    # _sym and _tp hold facts derived from the (immutable) node, computed once on
-    # demand by canon.is_symmetric and canon.tp, like the cached hash.
-    __slots__ = ("args", "_hash", "_shape", "_count", "_sym", "_tp")
+    # _sym, _tp and _simp hold facts derived from the (immutable) node, computed once
+    # on demand by canon.is_symmetric, canon.tp and canon.simplify, like the cached hash.
+    __slots__ = ("args", "_hash", "_shape", "_count", "_sym", "_tp", "_simp")
 
     def __init__(self, *args):
         self.args = args
@@ -49,6 +49,7 @@ class Node:
         self._count = 1 + sum(a._count for a in args if isinstance(a, Node))
         self._sym = None
         self._tp = None
+        self._simp = None
 
     # -- structure -----------------------------------------------------
     def rebuild(self, *args) -> "Node":
