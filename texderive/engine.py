@@ -265,7 +265,9 @@ class Engine:
         return add(*[self.term_node(t) for t in terms])
 
     def normal_form(self, dy: ir.Node) -> list:
-        parts = self.split(dy)
+        parts = [p for p in self.split(dy) if not canon.is_zero(p)]
+        if not parts:
+            return []                              # f does not change with the variable
         expr = add(*parts) if len(parts) > 1 else parts[0]
         if len(parts) > 1 and expr != dy:
             self.record("distribute", "dy", expr, ("multiply out the sums",))

@@ -57,7 +57,7 @@ from fractions import Fraction
 
 from . import notation
 from .errors import LimitError, ParseError, TexderiveError
-from .notation import FUNCTIONS, MAX_CHARS, MAX_DEPTH, MAX_TOKENS, NAME_RE, Syn, Tok
+from .notation import FUNCTIONS, MAX_CHARS, MAX_DEPTH, MAX_TOKENS, NAME_RE, Syn, Tok, number_value
 
 __all__ = ["parse_latex"]
 
@@ -619,11 +619,12 @@ class _Converter:
             raise self.err("unexpected '.' (a number such as 0.5, or \\cdot for a product)",
                            first.pos)
         lit = m.group()
-        if m.group(1) is not None and abs(int(m.group(1))) > _MAX_EXP10:
+        if m.group(1) is not None and (len(m.group(1).lstrip("+-")) > 4 or
+                                       abs(int(m.group(1))) > _MAX_EXP10):
             raise LimitError(f"the number {lit} is out of range", pos=first.pos, source=self.src,
                              length=len(lit))
         cur.i += len(lit)
-        self.emit("num", lit, first.pos, first.pos + len(lit), Fraction(lit))
+        self.emit("num", lit, first.pos, first.pos + len(lit), number_value(lit, first.pos, self.src))
 
     def letter(self, cur: _Cur) -> None:
         it = cur.next()

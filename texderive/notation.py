@@ -82,7 +82,8 @@ MAX_DIGITS = 60
 def number_value(s: str, pos: int, text: str) -> Fraction:
     """The exact value of a numeric literal, refusing ones too large to be meant."""
     mant, _, exp = s.lower().partition("e")
-    if len(mant.replace(".", "")) > MAX_DIGITS or (exp and abs(int(exp)) > MAX_EXPONENT):
+    if len(mant.replace(".", "")) > MAX_DIGITS or len(exp.lstrip("+-")) > 4 or \
+            (exp and abs(int(exp)) > MAX_EXPONENT):
         raise LimitError(f"the number {s[:20]}{'...' if len(s) > 20 else ''} is too large "
                          f"(at most {MAX_DIGITS} digits and an exponent within ±{MAX_EXPONENT})",
                          pos=pos, source=text, length=len(s))

@@ -74,6 +74,9 @@ def parse_let(let) -> dict:
         return out
     if isinstance(let, str):
         let = [let]
+    if not isinstance(let, (dict, list, tuple)):
+        raise ParseError(f"let must map names to declarations (a dict such as "
+                         f"{{'S': 'symmetric'}}), not {type(let).__name__}")
     items = let.items() if isinstance(let, dict) else []
     if not isinstance(let, dict):
         pairs = []
