@@ -36,7 +36,7 @@ def test_trace_example_trace_product_constants_cyclic_read_off():
     d = derive("tr(A*X*B)", wrt="X")
     assert rules_of(d) == ["differential", "trace", "product", "constant", "cyclic", "read_off",
                            "transpose_product"]
-    assert texts(d) == ["d tr(A X B)", "tr(d(A X B))", "tr(dA X B + A dX B + A X dB)", "tr(A dX B)",
+    assert texts(d) == ["d tr(A X B)", "tr(d(A X B))", "tr((dA) X B + A (dX) B + A X dB)", "tr(A (dX) B)",
                         "tr(B A dX)", "(B A)ᵀ", "Aᵀ Bᵀ"]
     doc = d.to_dict()
     assert [s["number"] for s in doc["steps"]][:5] == [None, 4, 2, 1, 6]

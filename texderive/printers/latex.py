@@ -415,8 +415,13 @@ class LatexPrinter:
 
     def _product(self, factors, follows: bool) -> str:
         out = ""
+        last = len(factors) - 1
         for i, f in enumerate(factors):
-            out = _join(out, self._factor(f, follows or i > 0))
+            if isinstance(f, ir.D) and i < last and not isinstance(f.args[0], ir.Num):
+                piece = "(" + self(f) + ")"          # (dA)XB, never dAXB: it reads as d(AXB)
+            else:
+                piece = self._factor(f, follows or i > 0)
+            out = _join(out, piece)
         return out
 
     def _MatMul(self, n):

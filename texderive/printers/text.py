@@ -120,7 +120,10 @@ class TextPrinter:
                 denoms.insert(0, factors.pop().args[0])
         sep = " " if self.pretty else "*"
         body = []
-        for f in factors:
+        for k, f in enumerate(factors):
+            if self.pretty and isinstance(f, ir.D) and k < len(factors) - 1:
+                body.append("(" + self(f) + ")")      # (dA) X B, never dA X B
+                continue
             if is_reciprocal(f) and not self.pretty:
                 body.append(self.at(f.args[0], ATOM) + "^-1")
             else:
