@@ -281,6 +281,8 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         if c != 1 and fs:
             return mul(Num(c), ir.Trace(mul(*fs)))
         return ir.Trace(a)
+    if cls in (ir.Norm, ir.Sum) and is_zero(kids[0]):
+        return Num(0)
     if cls is DiagMat and isinstance(kids[0], Ones):
         return Ident(kids[0].args[0])
     if cls is Pow:
@@ -293,6 +295,8 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
                 return mul(Num(c ** int(e.value)), _simp_node(Pow(mul(*fs), e), [mul(*fs), e]))
         if isinstance(e, Num) and e.value == 0:
             return Num(1)
+        if is_zero(b) and isinstance(e, Num) and e.value > 0:
+            return Num(0)
         if isinstance(b, Num) and isinstance(e, Num) and e.value.denominator == 1 and b.value != 0 \
                 and abs(e.value) <= 16 and max(abs(b.value.numerator), b.value.denominator) < 10 ** 6:
             return Num(b.value ** int(e.value))

@@ -184,10 +184,10 @@ def flatten_factors(factors) -> list:
     if not any(type(f) is MatMul for f in factors):
         return list(factors)
     if all(f.shape == (1, 1) for f in factors):
-        out = []
+        flat = []
         for f in factors:
-            out.extend(f.args if type(f) is MatMul else (f,))
-        return out
+            flat.extend(f.args if type(f) is MatMul else (f,))
+        return _scalar_product(flat)
     out = []
     for i, f in enumerate(factors):
         if type(f) is not MatMul:
@@ -200,7 +200,21 @@ def flatten_factors(factors) -> list:
             whole = product_shape([g.shape for g in out] + [f.shape] + rest_shapes)
             spliced = product_shape([g.shape for g in trial] + rest_shapes)
             out = trial if spliced is not None and spliced == whole else out + [f]
+    if product_shape([g.shape for g in out]) == (1, 1):
+        return _scalar_product(out)
     return out
+
+
+def _scalar_product(flat: list) -> list:
+    """The canonical factors of a 1x1 product: all scalar factors as they are, or
+    scalar pieces ((x'*x)*(c'*c) keeps two pieces; x'*A*x alone is one chain)."""
+    if all(f.shape == (1, 1) for f in flat):
+        return flat
+    pieces = scalar_pieces(MatMul(*flat))
+    chains = [p for p in pieces if type(p) is MatMul]
+    if len(chains) == 1 and len(pieces) == sum(1 for p in pieces if type(p) is Num) + 1:
+        return [p for p in pieces if type(p) is Num] + list(chains[0].args)
+    return pieces
 
 
 def product_shape(shapes) -> tuple:

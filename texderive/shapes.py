@@ -99,10 +99,10 @@ def parse_let(let) -> dict:
 # dimension variables
 
 class DimVar:
-    __slots__ = ("parent", "name", "flex")
+    __slots__ = ("parent", "name", "flex", "declared")
 
-    def __init__(self, name: str, flex: bool):
-        self.parent, self.name, self.flex = None, name, flex
+    def __init__(self, name: str, flex: bool, declared: bool = False):
+        self.parent, self.name, self.flex, self.declared = None, name, flex, declared
 
 
 def find(d):
@@ -135,6 +135,10 @@ def unify(a, b) -> None:
         a.parent = b
     elif b.flex:
         b.parent = a
+    elif a.declared and b.declared:
+        raise _Clash()                 # two sizes the user named apart: m is not n
+    elif b.declared:
+        a.parent = b
     else:
         b.parent = a
 
@@ -200,7 +204,7 @@ class Elaborator:
         if isinstance(size, int):
             return size
         if size not in self.dim_names:
-            self.dim_names[size] = DimVar(size, False)
+            self.dim_names[size] = DimVar(size, False, declared=True)
         return self.dim_names[size]
 
     def clash(self, syn: Syn, parts) -> ShapeError:
@@ -460,13 +464,7 @@ class Elaborator:
 def _neg(node: ir.Node) -> ir.Node:
     if isinstance(node, ir.Num):
         return ir.Num(-node.value)
-    if isinstance(node, ir.MatMul) and isinstance(node.args[0], ir.Num):
-        c = -node.args[0].value
-        rest = node.args[1:]
-        if c == 1:
-            return rest[0] if len(rest) == 1 else ir.MatMul(*rest)
-        return ir.MatMul(ir.Num(c), *rest)
-    return ir.MatMul(ir.MINUS_ONE, node)
+    return make_product([ir.MINUS_ONE, node])
 
 
 def make_product(factors) -> ir.Node:
@@ -574,7 +572,12 @@ class Builder:
         return ir.Hadamard(*flat, inv)
 
     def _transpose(self, e):
-        return ir.Transpose(self.build(e.kids[0]))
+        a = self.build(e.kids[0])
+        if isinstance(a, (ir.Ones, ir.Zeros)):      # ones' is ones of the transposed shape
+            return type(a)(a.args[1], a.args[0])
+        if isinstance(a, ir.Ident):
+            return a
+        return ir.Transpose(a)
 
     def _matpow(self, e):
         base, k = self.build(e.kids[0]), e.data

@@ -416,9 +416,12 @@ class LatexPrinter:
     def _product(self, factors, follows: bool) -> str:
         out = ""
         last = len(factors) - 1
+        all_scalar = all(f.shape == (1, 1) for f in factors)
         for i, f in enumerate(factors):
             if isinstance(f, ir.D) and i < last and not isinstance(f.args[0], ir.Num):
                 piece = "(" + self(f) + ")"          # (dA)XB, never dAXB: it reads as d(AXB)
+            elif all_scalar and isinstance(f, ir.MatMul):
+                piece = self(f)                      # a product of scalars needs no brackets
             else:
                 piece = self._factor(f, follows or i > 0)
             out = _join(out, piece)

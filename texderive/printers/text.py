@@ -120,7 +120,11 @@ class TextPrinter:
                 denoms.insert(0, factors.pop().args[0])
         sep = " " if self.pretty else "*"
         body = []
+        all_scalar = all(f.shape == (1, 1) for f in factors)
         for k, f in enumerate(factors):
+            if all_scalar and isinstance(f, ir.MatMul):
+                body.append(self(f))          # x'*x/t: a product of scalars needs no brackets
+                continue
             if self.pretty and isinstance(f, ir.D) and k < len(factors) - 1:
                 body.append("(" + self(f) + ")")      # (dA) X B, never dA X B
                 continue
