@@ -56,7 +56,7 @@ def test_logdet_example_substitutes_y_and_merges_the_two_traces():
 def test_symmetric_variable_says_which_convention():
     d = derive("tr(A*S)", wrt="S", let={"S": "symmetric"})
     last = d.to_dict()["steps"][-1]
-    assert last["rule"] == "symmetric" and "(H + Hᵀ)/2" in last["note"] and "Cookbook" in last["note"]
+    assert last["rule"] == "symmetric" and "(H + Hᵀ)/2" in last["note"] and "2H − H∘I" in last["note"]
 
 
 def test_document_schema():

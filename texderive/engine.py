@@ -386,9 +386,7 @@ class Engine:
     def symmetrize(self, g: ir.Node) -> ir.Node:
         s = canon.compact(mul(Num(Fraction(1, 2)), add(g, tp(g))))
         self.record("symmetric", "grad", s, (
-            ("math", self.wrt), " is symmetric: the gradient along symmetric directions is "
-            "(H + Hᵀ)/2, where H is the gradient for a general matrix "
-            "(not the Matrix Cookbook's 2H − H∘I)",))
+            ("math", self.wrt), " symmetric: (H + Hᵀ)/2 of the general H (not 2H − H∘I)",))
         return s
 
 
