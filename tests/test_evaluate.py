@@ -302,7 +302,7 @@ def layout(a, kind):
 
 
 LET = {"X": "matrix m n", "A": "matrix p m", "B": "matrix n p", "Q": "matrix m m",
-       "x": "vector n", "a": "vector m", "b": "vector n", "y": "vector m", "S": "symmetric m"}
+       "x": "vector m", "a": "vector m", "b": "vector n", "y": "vector m", "S": "symmetric m"}
 SIZES = {"m": 3, "n": 2, "p": 4}
 # f fixes the variables and their sizes; each gradient-like expression is printed and
 # evaluated (the printer does not care whether it is the right gradient)
@@ -314,8 +314,8 @@ PRINTED = [
                        "inv(X'*X)^2*X'*A'*A*X*X'*X", "log(det(X'*X))*X + det(X'*X)*X",
                        "sum(X)*X + norm(X)*X + norm(a)*X + tr(X*X')*X", "zeros + ones + X",
                        "abs(X).^2.5 + X.^-2 + X.^3 + X.^(a*b')", "sigmoid(X) - 2.^X",
-                       "(Q + Q')*X*diag(x)", "tr(Q^3)*X - (Q^2)'*X", "sqrt(abs(X)) .* tanh(X)",
-                       "x'*x*(a*b')", "a*(X*b)'", "(A'*B')*(x'*b)"]),
+                       "(Q + Q')*X*diag(b)", "tr(Q^3)*X - (Q^2)'*X", "sqrt(abs(X)) .* tanh(X)",
+                       "x'*x*(a*b')", "a*(X*b)'", "(A'*B')*(x'*a)"]),
     ("x'*Q'*Q*x*alpha + lambda*a'*Q*a", "x", ["2*Q'*Q*x*alpha", "x*(a'*a)", "diag(x*x')",
                                               "(a'*Q)'*0 + x.^2*lambda", "ones*alpha",
                                               "zeros", "Q'*Q*x/norm(Q*x)"]),
