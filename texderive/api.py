@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 
 from . import ir, notation, shapes
-from .errors import CheckError, LimitError, ParseError, TexderiveError
+from fractions import Fraction
+
+from .errors import CheckError, LimitError, ParseError, ShapeError, TexderiveError
 
 MAX_IR_DEPTH = 150
 
@@ -19,10 +21,33 @@ def parse_function(expr: str, let: dict, latex: bool = False):
     else:
         syn = notation.parse(expr)
     f = shapes.elaborate(syn, expr, let)
+    _check_sizes_are_carried(f, expr)
     if ir.depth(f) > MAX_IR_DEPTH:
         raise LimitError(f"the expression is nested more than {MAX_IR_DEPTH} levels deep",
                          pos=0, source=expr)
     return syn, f
+
+
+MAX_MAGNITUDE = 10 ** 300
+
+
+def _check_sizes_are_carried(f: ir.Node, source: str) -> None:
+    """Every size in f is the size of a variable (X^0 leaves an I of X's size without X),
+    and every number is one a float can hold, so the gradient has a NumPy form."""
+    carried = {d for s in ir.free_syms(f) for d in s.shape}
+    names = {ir.Ident: "I (or X^0)", ir.Ones: "ones", ir.Zeros: "zeros"}
+    for n in ir.walk(f):
+        if type(n) in names and any(isinstance(d, str) and d not in carried for d in n.args):
+            raise ShapeError(f"the size of {names[type(n)]} is not the size of any variable "
+                             f"of the expression", pos=0, source=source, length=len(source))
+        if type(n) is ir.Num:
+            v = abs(n.value)
+            if v > MAX_MAGNITUDE or (v and v < Fraction(1, MAX_MAGNITUDE)):
+                raise LimitError("a number in the expression is beyond ±1e300 (after "
+                                 "multiplying numbers together)", pos=0, source=source,
+                                 length=len(source))
+        if type(n) is ir.Pow and type(n.args[1]) is ir.Num and abs(n.args[1].value) > 1000:
+            raise LimitError("an exponent beyond ±1000 is too large to check numerically", pos=0, source=source, length=len(source))
 
 
 def find_wrt(f: ir.Node, wrt: str, source: str) -> ir.Sym:

@@ -213,7 +213,12 @@ class Parser:
 
     def postfix(self) -> Syn:
         node = self.primary()
+        count = 0
         while True:
+            count += 1
+            if count > MAX_DEPTH:
+                raise LimitError(f"more than {MAX_DEPTH} transposes or powers in a row",
+                                 pos=self.tok.pos, source=self.source)
             if self.is_op("'", ".T"):
                 t = self.next()
                 node = Syn("transpose", None, (node,), node.pos, t.end)

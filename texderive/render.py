@@ -491,31 +491,104 @@ def _char_w(c: str, font: str) -> float:
     return 7.8
 
 
+# Widths of the atoms that read no argument, by font: looked up, not recomputed,
+# for each token of a row (the measure's inner loop).
+_TAKES_ARGS = frozenset({"{", "^", "_", r"\frac", r"\dfrac", r"\tfrac", r"\sqrt", r"\overset", r"\underset",
+                         r"\stackrel", r"\eqref", r"\ref", r"\label", r"\tag", r"\parbox"}
+                        | _FONTS.keys() | _ACCENTS | _SIZED)
+
+
+def _plain_atom(tok: str, font: str) -> tuple:
+    """(width, kind) of a token that reads no argument (not in ``_TAKES_ARGS``)."""
+    if font != "text" and tok in "+-":
+        return 7.8, "bin"
+    if font != "text" and tok in "=<>":
+        return 7.8, "rel"
+    if tok in "([":
+        return 3.9, "open"
+    if not tok.startswith("\\"):
+        return _char_w(tok, font), "ord"
+    if tok in (r"\(", r"\)"):
+        return 0.0, "ord"
+    if tok in _OPERATORS:
+        return sum(_RM.get(c, 5.0) for c in tok[1:]), "op"
+    if tok in _SIZES:
+        return 0.0, "ord"
+    if tok in _BIN_MACROS:
+        return 7.8, "bin"
+    if tok in _REL_MACROS:
+        return 7.8, "rel"
+    if tok in _SYMBOL_W:
+        return _SYMBOL_W[tok], "ord"
+    if len(tok) > 2:                       # Greek letters and other symbols
+        return (7.8 if font == "bf" or tok[1].isupper() else 6.2), "ord"
+    return 5.0, "ord"
+
+
+_PLAIN = {font: {tok: _plain_atom(tok, font)
+                 for tok in [chr(c) for c in range(33, 127)] + [r"\(", r"\)"]
+                 + [*_OPERATORS, *_SIZES, *_BIN_MACROS, *_REL_MACROS, *_SYMBOL_W]
+                 if tok not in _TAKES_ARGS}
+          for font in {"it", *_FONTS.values()}}
+
+# A token (as _TOKEN reads it) with the whitespace before it; the empty match
+# at the end stands for the end.
+_SPACED_TOKEN = re.compile(r"(\s*)(\\[A-Za-z]+\*?|\\.|\S|\Z)", re.S)
+
+
+def _tokens(source: str) -> tuple:
+    """(spaces, toks): the tokens of ``source`` without its whitespace, then ""
+    for the end, and the whitespace before each of them (the end's included)."""
+    pairs = _SPACED_TOKEN.findall(source)       # ends with an empty match at the end
+    if len(pairs) > 1 and not pairs[-2][1]:
+        pairs.pop()                             # whitespace at the end: it precedes the end
+    spaces, toks = zip(*pairs)
+    return spaces, toks
+
+
+def _starts(spaces, toks) -> list:
+    """The character offset of each token."""
+    starts, pos = [], 0
+    for ws, tok in zip(spaces, toks):
+        pos += len(ws)
+        starts.append(pos)
+        pos += len(tok)
+    return starts
+
+
 class _Measure:
-    """A small reader of LaTeX math that adds up estimated glyph widths."""
+    """A small reader of LaTeX math that adds up estimated glyph widths.
+
+    It reads the tokens of the source once, without its whitespace: math
+    ignores whitespace; text counts each run as a space, which is where
+    ``spaces`` (the whitespace before each token) comes in.  Whitespace at the
+    end counts once, and not after math reached the end (``trailing``)."""
 
     def __init__(self, source: str):
-        self.toks = [(m.group(), m.start()) for m in _TOKEN.finditer(source)]
+        self.spaces, self.toks = _tokens(source)
         self.i = 0
+        self.trailing = bool(self.spaces[-1])
 
-    def peek(self, spaces=False):
-        while not spaces and self.i < len(self.toks) and self.toks[self.i][0].isspace():
-            self.i += 1
-        return self.toks[self.i][0] if self.i < len(self.toks) else None
+    def peek(self):
+        tok = self.toks[self.i]
+        if tok:
+            return tok
+        self.trailing = False                   # math reached the end
+        return None
 
     def take(self):
         tok = self.peek()
-        self.i += 1
+        if tok is not None:
+            self.i += 1
         return tok
 
     def arg(self, font):
-        tok = self.peek()
+        tok = self.take()
         if tok is None:
             return 0.0
         if tok == "{":
-            self.take()
             return self.seq(font, "}")
-        return self.atom(font)[0]
+        return self.atom(tok, font)[0]
 
     def skip_optional(self):
         if self.peek() != "[":
@@ -527,29 +600,17 @@ class _Measure:
             if depth == 0:
                 return
 
-    def atom(self, font):
-        """(width, kind): kind is ord, bin, rel, open, op or script."""
-        tok = self.take()
-        if tok is None:
-            return 0.0, "ord"
+    def atom(self, tok, font):
+        """(width, kind) of the atom that starts with ``tok`` (already read): kind
+        is ord, bin, rel, open, op or script."""
+        if tok not in _TAKES_ARGS:
+            return _PLAIN[font].get(tok) or _plain_atom(tok, font)
         if tok == "{":
             return self.seq(font, "}"), "ord"
         if tok in ("^", "_"):
             return _SCRIPT * self.arg(font) + 0.5, "script"
-        if font != "text" and tok in "+-":
-            return 7.8, "bin"
-        if font != "text" and tok in "=<>":
-            return 7.8, "rel"
-        if tok in "([":
-            return 3.9, "open"
-        if not tok.startswith("\\"):
-            return _char_w(tok, font), "ord"
-        if tok in (r"\(", r"\)"):
-            return 0.0, "ord"
         if tok in _FONTS:
             return self.arg(_FONTS[tok]), ("op" if tok == r"\operatorname" else "ord")
-        if tok in _OPERATORS:
-            return sum(_RM.get(c, 5.0) for c in tok[1:]), "op"
         if tok in (r"\frac", r"\dfrac"):
             return max(self.arg(font), self.arg(font)) + 2.4, "ord"
         if tok == r"\tfrac":
@@ -572,39 +633,36 @@ class _Measure:
             return self.arg("text"), "ord"
         if tok in _ACCENTS:
             return self.arg(font), "ord"
-        if tok in _SIZES:
-            return 0.0, "ord"
-        if tok in _SIZED:
-            delim = self.take() or "."
-            width = (1.2 if delim == "." else _SYMBOL_W.get(delim, 3.9)) + (tok not in (r"\left", r"\right")) * 1.5
-            return width, ("open" if tok in (r"\left", r"\bigl", r"\Bigl", r"\biggl") else "ord")
-        if tok in _BIN_MACROS:
-            return 7.8, "bin"
-        if tok in _REL_MACROS:
-            return 7.8, "rel"
-        if tok in _SYMBOL_W:
-            return _SYMBOL_W[tok], "ord"
-        if len(tok) > 2:                       # Greek letters and other symbols
-            return (7.8 if font == "bf" or tok[1].isupper() else 6.2), "ord"
-        return 5.0, "ord"
+        delim = self.take() or "."             # _SIZED: \left( ...
+        width = (1.2 if delim == "." else _SYMBOL_W.get(delim, 3.9)) + (tok not in (r"\left", r"\right")) * 1.5
+        return width, ("open" if tok in (r"\left", r"\bigl", r"\Bigl", r"\biggl") else "ord")
 
     def seq(self, font, stop=None, marks=None):
-        """Width up to ``stop``; ``marks`` collects {char offset: width so far} at each atom."""
-        width, prev = 0.0, None
+        """Width up to ``stop``; ``marks[i]`` gets the width so far at each atom's first token i."""
+        toks, plain, atom = self.toks, _PLAIN[font], self.atom
+        spaces = self.spaces if font == "text" else None
+        width, prev, i = 0.0, None, self.i
         while True:
-            tok = self.peek(spaces=(font == "text"))
-            if tok is None:
+            tok = toks[i]
+            if not tok:                         # the end
+                if spaces is not None and self.trailing:
+                    width += 3.4
+                self.trailing = False
                 break
-            if tok.isspace():
-                self.i += 1
+            if spaces is not None and spaces[i]:
                 width += 3.4
-                continue
+            i += 1
             if tok == stop:
-                self.i += 1
                 break
             if marks is not None:
-                marks[self.toks[self.i][1]] = width
-            w, kind = self.atom(font)
+                marks[i - 1] = width
+            hit = plain.get(tok)
+            if hit is None:
+                self.i = i
+                w, kind = atom(tok, font)
+                i = self.i
+            else:
+                w, kind = hit
             if kind == "bin":
                 if prev in (None, "bin", "rel", "open"):
                     kind = "ord"                 # a sign
@@ -618,6 +676,7 @@ class _Measure:
                 kind = prev or "ord"
             width += w
             prev = kind
+        self.i = i
         return width
 
 
@@ -652,18 +711,24 @@ def _break_points(latex: str) -> list:
     r"""[(offset, kind, paren depth)] where a row may break, outside braces and
     \left...\right: kind 0 before a + or - that is not a sign, kind 1 between
     two factors of a product (used only where no + or - break fits)."""
+    spaces, toks = _tokens(latex)
+    starts = _starts(spaces, toks)
+    return [(starts[k], kind, depth) for k, kind, depth in _break_tokens(toks)]
+
+
+def _break_tokens(toks) -> list:
+    """_break_points by token index, of the tokens of a row (ending with "")."""
     points, brace, leftright, paren = [], 0, 0, 0
     prev, group_macro, last_macro = None, None, None
-    for m in _TOKEN.finditer(latex):
-        tok = m.group()
-        if tok.isspace():
-            continue
+    for k, tok in enumerate(toks):
+        if not tok:                             # the end
+            break
         if brace == 0 and leftright == 0:
             if tok in "+-" and prev is not None and prev not in _NO_BREAK_AFTER:
-                points.append((m.start(), 0, max(paren, 0)))
+                points.append((k, 0, max(paren, 0)))
             elif (tok in _FACTOR_START and prev is not None and prev not in _NO_BREAK_AFTER
                   and not (prev == "}" and group_macro in _OPERATOR_GROUPS)):
-                points.append((m.start(), 1, max(paren, 0)))
+                points.append((k, 1, max(paren, 0)))
         if tok == "{":
             if brace == 0:
                 group_macro = last_macro if prev == last_macro else None
@@ -690,13 +755,18 @@ def _break_math(latex: str, first: float, rest: float) -> list:
     """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it
     can: before a + or -, else between two factors, else as early as possible;
     of the breaks that fit, the outermost in the last half of the line.
-    Returns [(line, estimated width)]."""
-    marks: dict = {}
-    total = _CAL * _Measure(latex).seq("it", marks=marks)
+    Returns [(line, estimated width)].  The row is read once: its width, and
+    the width up to each token, come from one pass of the measure."""
+    measure = _Measure(latex)
+    marks = [0.0] * len(measure.toks)
+    total = _CAL * measure.seq("it", marks=marks)
     if total <= first:
         return [(latex, total)]
-    points = _break_points(latex)
-    at = {pos: _CAL * marks.get(pos, 0.0) for pos, _, _ in points}
+    starts = _starts(measure.spaces, measure.toks)
+    points, at = [], {}
+    for k, kind, depth in _break_tokens(measure.toks):
+        points.append((starts[k], kind, depth))
+        at[starts[k]] = _CAL * marks[k]
     lines, start, start_w, avail, i = [], 0, 0.0, first, 0
     while total - start_w > avail:
         while i < len(points) and points[i][0] <= start:
