@@ -37,6 +37,7 @@ from functools import lru_cache
 from .. import ir
 from ..errors import TexderiveError
 from ..shapes import GREEK, KINDS, default_kind, split_name
+from .text import is_elementwise_reciprocal, is_negative, leading_coef
 
 # Precedence, loosest first.  A child printed where a tighter level is needed
 # is parenthesised.  DIFF (``\mathrm{d}\mathbf{X}``) binds inside a product but
@@ -267,30 +268,10 @@ def _trace_op(notation: LatexNotation) -> str:
 # ---------------------------------------------------------------------------
 # tree predicates
 
-def leading_coef(node: ir.Node) -> tuple:
-    """(c, rest): node == c * rest, with rest None when node is a number."""
-    if isinstance(node, ir.Num):
-        return node.value, None
-    if isinstance(node, ir.MatMul) and isinstance(node.args[0], ir.Num):
-        rest = node.args[1:]
-        return node.args[0].value, (rest[0] if len(rest) == 1 else ir.MatMul(*rest))
-    return Fraction(1), node
-
-
-def is_negative(node: ir.Node) -> bool:
-    if isinstance(node, ir.Num):
-        return node.value < 0
-    return isinstance(node, ir.MatMul) and isinstance(node.args[0], ir.Num) and node.args[0].value < 0
-
-
 def is_reciprocal(node: ir.Node) -> bool:
     """``Pow(t, -1)`` with a base that prints as ``\\frac{1}{t}``."""
     return (isinstance(node, ir.Pow) and node.args[1] == ir.MINUS_ONE
             and not isinstance(node.args[0], ir.Num))
-
-
-def is_elementwise_reciprocal(node: ir.Node) -> bool:
-    return isinstance(node, ir.HadPow) and node.args[1] == ir.MINUS_ONE
 
 
 def _starts_with_digit(node: ir.Node) -> bool:
