@@ -111,3 +111,10 @@ def test_readme_documents_every_rule_id_with_its_statement():
     for r in RULES:
         assert f"| `{r.id}` |" in readme, r.id
         assert r.text.replace("|", "\\|") in readme, r.id
+
+
+def test_a_numeric_check_failure_is_confirmed_by_the_exact_check():
+    # finite differences cannot follow sin(999999*alpha); the exact check proves the gradient
+    d = derive("sin(999999*alpha)*tr(X)", wrt="alpha", check=True)
+    assert d.check["kind"] == "exact" and d.check["status"] == "proved"
+    assert d.check["numeric"]["passed"] is False

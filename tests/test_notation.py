@@ -129,3 +129,10 @@ def test_limits_are_errors_with_a_position():
         notation.parse("x+" * 3000 + "x")
     with pytest.raises(LimitError):
         notation.parse("x" * 30000)
+
+
+def test_declared_size_names_are_distinct_undeclared_ones_are_free():
+    with pytest.raises(ShapeError, match="trace needs a square matrix"):
+        tree("tr(A*X*B)", {"A": "matrix p m", "B": "matrix n q"}, scalar=True)
+    assert tree("tr(A*X*B)", {"A": "matrix p m", "B": "matrix n p"}, scalar=True).shape == (1, 1)
+    assert tree("tr(A*X*B)", scalar=True).shape == (1, 1)          # free sizes unify
