@@ -399,7 +399,7 @@ class LatexPrinter:
         last = len(factors) - 1
         all_scalar = all(f.shape == (1, 1) for f in factors)
         for i, f in enumerate(factors):
-            if isinstance(f, ir.D) and i < last and not isinstance(f.args[0], ir.Num):
+            if isinstance(f, ir.D) and i < last and isinstance(f.args[0], ir.Sym):
                 piece = "(" + self(f) + ")"          # (dA)XB, never dAXB: it reads as d(AXB)
             elif all_scalar and isinstance(f, ir.MatMul):
                 piece = self(f)                      # a product of scalars needs no brackets

@@ -125,7 +125,8 @@ class TextPrinter:
             if all_scalar and isinstance(f, ir.MatMul):
                 body.append(self(f))          # x'*x/t: a product of scalars needs no brackets
                 continue
-            if self.pretty and isinstance(f, ir.D) and k < len(factors) - 1:
+            if self.pretty and isinstance(f, ir.D) and k < len(factors) - 1 \
+                    and isinstance(f.args[0], ir.Sym):
                 body.append("(" + self(f) + ")")      # (dA) X B, never dA X B
                 continue
             if is_reciprocal(f) and not self.pretty:
