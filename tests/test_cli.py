@@ -193,7 +193,12 @@ def test_a_failed_check_exits_2(monkeypatch, tmp_path):
     def wrong(f, g, wrt, *args, **kwargs):
         return {"kind": "numeric", "passed": False, "max_rel_error": 0.5, "points": 3}
 
+    def unproved(f, g, wrt, *args, **kwargs):
+        return {"kind": "exact", "status": "failed", "sizes": {}, "seconds": 0.0}
+
     monkeypatch.setattr(texderive.check, "numeric_check", wrong)
+    # a numeric failure is confirmed by the exact check before it is reported
+    monkeypatch.setattr(texderive.check, "exact_check", unproved)
     result = run("derive", "tr(A*X)", "--wrt", "X", "-o", tmp_path / "out.tex")
     assert result.exit_code == 2
     assert "the derived gradient failed its numerical check" in result.stderr
@@ -360,6 +365,8 @@ def test_a_deck_check_failure_names_the_entry(tmp_path, monkeypatch):
     import texderive.check
     monkeypatch.setattr(texderive.check, "numeric_check",
                         lambda *a, **k: {"kind": "numeric", "passed": False, "max_rel_error": 1.0})
+    monkeypatch.setattr(texderive.check, "exact_check",
+                        lambda *a, **k: {"kind": "exact", "status": "failed", "seconds": 0.0})
     result = run("build", write_deck(tmp_path))
     assert result.exit_code == 2
     assert 'derivation 1 ("Trace")' in result.stderr and "numerical check" in result.stderr
