@@ -1189,7 +1189,8 @@ def report(args, sh: Shared, records: list, minimized: dict) -> int:
             groups.setdefault(tuple(r["signature"]), []).append(r)
         bad = [r for r in records if r["status"] not in NOTABLE]
         kinds = len({tuple(r["signature"]) for r in bad})
-        print(f"fuzz: {len(bad)} failing inputs of {kinds} kinds; the first reproducers:")
+        print(f"fuzz: {len(bad)} failing inputs of {kinds} kinds; the first reproducers:" if bad
+              else "fuzz: no failing inputs; outcomes worth a look (not failures):")
         for sig, rs in list(groups.items())[:args.show]:
             first = rs[0]
             shortest = min(rs, key=lambda r: len(str(r["case"].get("expr"))))
