@@ -269,29 +269,9 @@ def _assignments(dims):
 
 
 def _sample(np, sym, shape, strategy, rng):
-    r, c = shape
-    symmetric = sym.kind == "symmetric"
-    square = r == c and r > 1
-    if strategy == "normal":
-        a = rng.standard_normal((r, c))
-    elif strategy == "positive":
-        if square:
-            g = rng.standard_normal((r, r))
-            a = g @ g.T / r + 0.5 * np.eye(r)
-            if not symmetric:
-                k = rng.standard_normal((r, r))
-                a = a + 0.5 * (k - k.T) / math.sqrt(r)
-        else:
-            a = rng.uniform(0.5, 2.0, (r, c))
-    elif strategy == "shifted":
-        a = rng.standard_normal((r, c))
-        if square:
-            a = a / math.sqrt(r) + 2.0 * np.eye(r)
-    else:
-        a = rng.uniform(0.5, 1.5, (r, c))
-    if symmetric:
-        a = (a + a.T) / 2
-    return a
+    """A value for sym: the sampler of texderive's own numeric check (SPD, shifted, ...)."""
+    from texderive.check import _sample as check_sample
+    return check_sample(sym, shape, strategy, rng)
 
 
 def _concrete(sp, np, e, tr, sizes, values):
