@@ -118,3 +118,14 @@ def test_a_numeric_check_failure_is_confirmed_by_the_exact_check():
     d = derive("sin(999999*alpha)*tr(X)", wrt="alpha", check=True)
     assert d.check["kind"] == "exact" and d.check["status"] == "proved"
     assert d.check["numeric"]["passed"] is False
+
+
+@pytest.mark.parametrize("expr, wrt, text", [
+    ("sum((tr(X)*a'))", "X", "sum(a')*I"),     # a row times a column of ones is a sum
+    ("sum(c*tr(X))", "X", "sum(c)*I"),
+    ("y'*x + ones'*x", "x", "y + ones"),
+])
+def test_sums_of_ones_print_unambiguously(expr, wrt, text):
+    # ones times a vector prints as sum(...): "(a'*ones)*I" would read back as a'*ones(n,n)*I
+    d = derive(expr, wrt=wrt, check=True)
+    assert d.gradient_text == text

@@ -444,7 +444,8 @@ def merge_hadamard_powers(n: ir.Node) -> ir.Node:
 
 
 def sums_of_ones(n: ir.Node) -> ir.Node:
-    """ones(1,p)*M*ones(q,1) = sum(M) and ones(1,p)*v = sum(v): a row of ones is a sum."""
+    """ones(1,p)*M*ones(q,1) = sum(M), ones(1,p)*v = sum(v) and v'*ones(q,1) = sum(v'):
+    a product with a row or column of ones is a sum."""
     if not isinstance(n, MatMul):
         return n
     fs = list(n.args)
@@ -467,6 +468,18 @@ def sums_of_ones(n: ir.Node) -> ir.Node:
             continue
         out.append(f)
         i += 1
+    # and a row times a column of ones: v'*ones(q,1) = sum(v')
+    j = 0
+    while j < len(out):
+        f = out[j]
+        if isinstance(f, Ones) and f.args[1] == 1 and f.args[0] != 1:
+            for i in range(j):
+                run = out[i:j]
+                if run[0].shape[0] == 1 and ir.product_shape([g.shape for g in run]) == (1, f.args[0]):
+                    out[i:j + 1] = [ir.Sum(mul(*run))]
+                    j = i
+                    break
+        j += 1
     if len(out) == len(fs) and all(a is b for a, b in zip(out, fs)):
         return n
     return mul(*out)
