@@ -124,6 +124,8 @@ def test_a_numeric_check_failure_is_confirmed_by_the_exact_check():
     ("sum((tr(X)*a'))", "X", "sum(a')*I"),     # a row times a column of ones is a sum
     ("sum(c*tr(X))", "X", "sum(c)*I"),
     ("y'*x + ones'*x", "x", "y + ones"),
+    ("ones'*(diag(x)*x)", "x", "2*x"),          # diag(x)*ones = diag(x*ones') = x
+    ("sum(diag(x))", "x", "ones"),              # diag(ones) = ones, never the ambiguous diag(ones)
 ])
 def test_sums_of_ones_print_unambiguously(expr, wrt, text):
     # ones times a vector prints as sum(...): "(a'*ones)*I" would read back as a'*ones(n,n)*I

@@ -285,6 +285,14 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         return Num(0)
     if cls is DiagMat and isinstance(kids[0], Ones):
         return Ident(kids[0].args[0])
+    if cls is DiagVec and isinstance(kids[0], (Ones, Ident)):
+        return Ones(kids[0].shape[0], 1)          # diag(ones) = diag(I) = ones
+    if cls is DiagVec and isinstance(kids[0], MatMul) and len(kids[0].args) == 2:
+        a, b = kids[0].args                       # diag(v*ones') = diag(ones*v') = v
+        if isinstance(b, Ones) and b.args[0] == 1 and a.shape[1] == 1:
+            return a
+        if isinstance(a, Ones) and a.args[1] == 1 and b.shape[0] == 1:
+            return tp(b)
     if cls is Pow:
         b, e = kids
         if isinstance(e, Num) and e.value == 1:
@@ -486,13 +494,20 @@ def sums_of_ones(n: ir.Node) -> ir.Node:
 
 
 def merge_ones(n: ir.Node) -> ir.Node:
-    """ones(a,1)*ones(1,b) = ones(a,b); ones' = ones of the transposed shape."""
+    """ones(a,1)*ones(1,b) = ones(a,b); ones' = ones of the transposed shape;
+    diag(v)*ones = v and ones'*diag(v) = v'."""
     if not isinstance(n, MatMul):
         return n
     out = []
     for f in n.args:
         if isinstance(f, Transpose) and isinstance(f.args[0], Ones):
             f = tp(f.args[0])
+        if out and isinstance(f, Ones) and f.args[1] == 1 and isinstance(out[-1], DiagMat):
+            out[-1] = out[-1].args[0]
+            continue
+        if out and isinstance(out[-1], Ones) and out[-1].args[0] == 1 and isinstance(f, DiagMat):
+            out[-1] = tp(f.args[0])
+            continue
         if out and isinstance(f, Ones) and isinstance(out[-1], Ones) and f.args[0] == 1 \
                 and out[-1].args[1] == 1:
             out[-1] = Ones(out[-1].args[0], f.args[1])
