@@ -165,6 +165,19 @@ def is_scalar_shape(shape) -> bool:
     return is_one(shape[0]) and is_one(shape[1])
 
 
+def fold_left_chain(node, in_chain, leaf, apply):
+    """Evaluate a left-nested chain a*b*c*... (syntax or elaborated) without recursing
+    down its left spine, so a flat product of thousands of factors needs no deep stack."""
+    spine = []
+    while in_chain(node):
+        spine.append(node)
+        node = node.kids[0]
+    acc = leaf(node)
+    for op in reversed(spine):
+        acc = apply(op, acc)
+    return acc
+
+
 # ---------------------------------------------------------------------------
 # pass 1: shapes and meaning
 
@@ -240,16 +253,8 @@ class Elaborator:
         return getattr(self, "_" + syn.kind)(syn)
 
     def _chain(self, syn: Syn) -> E:
-        """A left-nested chain a*b*c*... without recursion down its left spine."""
-        spine = []
-        node = syn
-        while node.kind in self._CHAINS:
-            spine.append(node)
-            node = node.kids[0]
-        acc = self.elab(node)
-        for op in reversed(spine):
-            acc = getattr(self, "_" + op.kind)(op, left=acc)
-        return acc
+        return fold_left_chain(syn, lambda n: n.kind in self._CHAINS, self.elab,
+                               lambda op, acc: getattr(self, "_" + op.kind)(op, left=acc))
 
     def _left(self, syn: Syn, left):
         return left if left is not None else self.elab(syn.kids[0])
@@ -493,9 +498,6 @@ def make_sum(terms) -> ir.Node:
 
 
 class Builder:
-    def __init__(self):
-        self.dims = {}
-
     def dim(self, d):
         d = find(d)
         return d if isinstance(d, int) else d.name
@@ -504,15 +506,8 @@ class Builder:
 
     def build(self, e: E) -> ir.Node:
         if e.op in self._CHAINS and e.kids[0].op in self._CHAINS:
-            spine = []
-            node = e
-            while node.op in self._CHAINS:
-                spine.append(node)
-                node = node.kids[0]
-            acc = self.build(node)
-            for op in reversed(spine):
-                acc = getattr(self, "_" + op.op)(op, left=acc)
-            return acc
+            return fold_left_chain(e, lambda n: n.op in self._CHAINS, self.build,
+                                   lambda op, acc: getattr(self, "_" + op.op)(op, left=acc))
         return getattr(self, "_" + e.op)(e)
 
     def kids(self, e, left=None):
