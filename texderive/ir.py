@@ -22,7 +22,14 @@ per class):
     Pow(base, exp)                   a 1x1 base to any 1x1 power
     Func(name, x)                    log exp sqrt sin ... of a scalar or elementwise
     Hadamard(*factors)  HadPow(base, exp)
+    Kron(A, B)  Vec(X)  Commutation(X)   SPEC section 6: A ⊗ B, the column-major vec,
+                                     and K with K vec(X) = vec(Xᵀ) (X only gives the shape)
     D(x)                             the differential of x
+
+A dimension of a Kronecker product or a vec is a product of dimensions:
+``dim_mul("m", "n")`` is the string ``"m*n"`` (factors in a canonical order, numbers
+multiplied out, 1 dropped), so ``vec(X)`` is ``("m*n", 1)`` and equal products are
+equal dims whatever order they were formed in.  Names of sizes never contain ``*``.
 """
 from __future__ import annotations
 
@@ -386,6 +393,61 @@ class HadPow(Node):
         raise ValueError(f"HadPow of {b} and {e}")
 
 
+def dim_factors(d) -> list:
+    """The factors of a dimension: ``"m*n"`` -> ``["m", "n"]``, ``6`` -> ``[6]``."""
+    if isinstance(d, int):
+        return [d]
+    return [int(p) if p.isdigit() else p for p in d.split("*")]
+
+
+def dim_mul(*dims):
+    """The product of dimensions, canonical: numbers multiplied into one leading
+    factor (dropped when 1), names sorted.  ``dim_mul("n", "m") == "m*n"``."""
+    k, names = 1, []
+    for d in dims:
+        for f in dim_factors(d):
+            if isinstance(f, int):
+                k *= f
+            else:
+                names.append(f)
+    names.sort()
+    if not names:
+        return k
+    if k == 0:
+        return 0
+    return "*".join(([str(k)] if k != 1 else []) + names)
+
+
+class Kron(Node):
+    """The Kronecker product A ⊗ B (SPEC section 6)."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        (ra, ca), (rb, cb) = self.args[0].shape, self.args[1].shape
+        return (dim_mul(ra, rb), dim_mul(ca, cb))
+
+
+class Vec(Node):
+    """vec(X): the columns of X stacked into one column (column-major)."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        r, c = self.args[0].shape
+        return (dim_mul(r, c), 1)
+
+
+class Commutation(Node):
+    """The commutation matrix of the shape of its argument X (m×n): the mn×mn
+    permutation K with K vec(X) = vec(Xᵀ).  Only X's shape matters; of a vector or
+    a scalar it is the identity (K_{n,1} = I_n)."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        r, c = self.args[0].shape
+        n = dim_mul(r, c)
+        return (n, n)
+
+
 class D(Node):
     """The differential d(x)."""
     __slots__ = ()
@@ -396,9 +458,11 @@ class D(Node):
 
 NODE_CLASSES = (Sym, Num, Ident, Ones, Zeros, Add, MatMul, Transpose, Inverse, MatPow, Trace,
                 Det, LogDet, Norm, Sum, DiagMat, DiagVec, Pow, Func, Hadamard, HadPow, D)
+# The section-6 nodes join NODE_CLASSES once every printer and evaluator has their entry.
+SECOND_ORDER_CLASSES = (Kron, Vec, Commutation)
 # classes whose args are all nodes (children == args)
 _ALL_NODE_ARGS.update({Add, MatMul, Transpose, Inverse, Trace, Det, LogDet, Norm, Sum, DiagMat,
-                       DiagVec, Pow, Hadamard, HadPow, D})
+                       DiagVec, Pow, Hadamard, HadPow, Kron, Vec, Commutation, D})
 
 ZERO = Num(0)
 ONE = Num(1)
