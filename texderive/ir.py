@@ -22,6 +22,8 @@ per class):
     Pow(base, exp)                   a 1x1 base to any 1x1 power
     Func(name, x)                    log exp sqrt sin ... of a scalar or elementwise
     Hadamard(*factors)  HadPow(base, exp)
+    Size(d)                          a dimension d as a constant scalar (SPEC section 1's
+                                     rows(X), cols(X); LaTeX prints the size name, n)
     Kron(A, B)  Vec(X)  Commutation(X)   SPEC section 6: A ⊗ B, the column-major vec,
                                      and K with K vec(X) = vec(Xᵀ) (X only gives the shape)
     D(x)                             the differential of x
@@ -418,6 +420,16 @@ def dim_mul(*dims):
     return "*".join(([str(k)] if k != 1 else []) + names)
 
 
+class Size(Node):
+    """The number ``d`` (a dimension: a size name, a product ``"m*n"`` or an int) as a
+    constant scalar: ``sum(ones)`` of a length-n vector is ``Size("n")``.  Its text form
+    is ``rows(X)``/``cols(X)`` of an input X that carries the size."""
+    __slots__ = ()
+
+    def _infer_shape(self):
+        return (1, 1)
+
+
 class Kron(Node):
     """The Kronecker product A ⊗ B (SPEC section 6)."""
     __slots__ = ()
@@ -459,7 +471,7 @@ class D(Node):
 NODE_CLASSES = (Sym, Num, Ident, Ones, Zeros, Add, MatMul, Transpose, Inverse, MatPow, Trace,
                 Det, LogDet, Norm, Sum, DiagMat, DiagVec, Pow, Func, Hadamard, HadPow, D)
 # The section-6 nodes join NODE_CLASSES once every printer and evaluator has their entry.
-SECOND_ORDER_CLASSES = (Kron, Vec, Commutation)
+SECOND_ORDER_CLASSES = (Size, Kron, Vec, Commutation)
 # classes whose args are all nodes (children == args)
 _ALL_NODE_ARGS.update({Add, MatMul, Transpose, Inverse, Trace, Det, LogDet, Norm, Sum, DiagMat,
                        DiagVec, Pow, Hadamard, HadPow, Kron, Vec, Commutation, D})
