@@ -74,8 +74,9 @@ class Derivation:
     # -- conveniences --------------------------------------------------------
     @property
     def gradient_text(self) -> str:
+        from .ir import free_syms
         from .printers.text import to_text
-        return to_text(self.gradient)
+        return to_text(self.gradient, free_syms(self.f))
 
     @property
     def gradient_numpy(self) -> str:
@@ -117,8 +118,10 @@ class Derivation:
         from .printers import latex as L
         from .printers.text import to_pretty, to_text
         from .printers.numpy import to_numpy
+        from .ir import free_syms
         nt = notation if notation is not None else L.LatexNotation()
         numbers = number_rules([self], numbers)
+        inputs = free_syms(self.f)
 
         def lhs_latex(kind: str) -> str:
             if kind == "y":
@@ -143,17 +146,17 @@ class Derivation:
                 "number": numbers.get(step.rule),
                 "lhs": lhs_latex(step.lhs),
                 "latex": L.to_latex(step.expr, nt),
-                "text": to_pretty(step.expr),
+                "text": to_pretty(step.expr, inputs),
                 "note": text,
                 "note_latex": tex,
             })
         doc = {
             "generator": f"texderive {__version__}",
             "input": {"expr": self.source, "wrt": self.wrt, "let": dict(self.let)},
-            "function": {"text": to_text(self.f), "latex": L.to_latex(self.f, nt)},
+            "function": {"text": to_text(self.f, inputs), "latex": L.to_latex(self.f, nt)},
             "rules": rules,
             "steps": steps,
-            "gradient": {"text": to_text(self.gradient), "latex": L.to_latex(self.gradient, nt),
+            "gradient": {"text": to_text(self.gradient, inputs), "latex": L.to_latex(self.gradient, nt),
                          "numpy": to_numpy(self.gradient, self.f, self.wrt_sym)},
         }
         if self.check is not None:
