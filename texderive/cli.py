@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 
-FORMATS = ("latex", "standalone", "beamer", "markdown", "text", "json", "numpy")
+FORMATS = ("latex", "standalone", "beamer", "markdown", "text", "json", "numpy", "python")
 #: The notation flags and their values, the default first: the LaTeX printer's
 #: ``LatexNotation.CHOICES`` (a test keeps them equal), spelled out here so that
 #: ``--help`` needs nothing but click.
@@ -149,7 +149,8 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="latex", show_default=True,
               help="latex: an align* snippet; standalone: a whole article; beamer: frames to "
                    "\\input into a deck; markdown: $$ blocks; text: Unicode steps; json: the "
-                   "derivation as data; numpy: the gradient as a NumPy expression")
+                   "derivation as data; numpy: the gradient as a NumPy expression; python: a module with "
+                   "value_and_grad(...) and check_gradient(...)")
 @click.option("--style", type=click.Choice(("chain", "steps")), default="chain",
               show_default=True,
               help="chain: one chain of equalities with numbered rules over the = signs; "

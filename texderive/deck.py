@@ -431,6 +431,8 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
         except TexderiveError as e:
             raise _located(e, entry, deck_name) from None
         derivations.append(d)
+    if fmt == "python":
+        return python_module(derivations[0])
     numbers = number_rules(derivations)
     printer = make_notation(notation or {}, fmt)
     docs = [d.to_dict(notation=printer, numbers=numbers) for d in derivations]
@@ -443,6 +445,17 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
         meta["styles"] = styles
     return renderer.render(docs[0] if len(docs) == 1 else docs, fmt, style=style, reveal=reveal,
                            template_dir=template_dir, meta=meta)
+
+
+def python_module(d) -> str:
+    """``--format python``: the module of value_and_grad and check_gradient for a
+    derivation; its first line is the ownership comment of the ``numpy`` output."""
+    from .printers.python import to_python
+    from .render import header
+    doc = {"check": d.check} if d.check is not None else {}
+    from .printers.text import to_text
+    return to_python(d.f, d.gradient, d.wrt_sym, header=header(doc, "numpy"),
+                     source=to_text(d.f))
 
 
 def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
