@@ -18,7 +18,6 @@ import yaml
 from click.testing import CliRunner
 
 from texderive import cli, derive, ir
-from texderive.deck import python_module
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT.parent / "shared" / "bench"
@@ -36,7 +35,7 @@ def load_module(text: str, folder: pathlib.Path):
 
 def module_for(expr, wrt, let=None, latex=False):
     d = derive(expr, wrt, let, latex=latex)
-    return d, python_module(d)
+    return d, d.to_python()
 
 
 def py(name: str) -> str:

@@ -194,6 +194,14 @@ def check_gradient(*, {params}):
 '''
 
 
+def render_module(derivation, header: str) -> str:
+    """``--format python`` (``Derivation.to_python()``): the module for a derivation,
+    ``header`` its first line (the ownership comment, as for ``numpy``)."""
+    from .text import to_text
+    return to_python(derivation.f, derivation.gradient, derivation.wrt_sym, header=header,
+                     source=to_text(derivation.f))
+
+
 def to_python(f, grad, wrt, *, header: str, source: str = "") -> str:
     """The module's text: ``header`` is its first line (the ownership comment, ``# ...``).
 
