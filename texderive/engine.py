@@ -372,21 +372,40 @@ class Engine:
             gs = Sym("gamma", "scalar", 1, 1)
             form = MatMul(gs, self.dX)
         note = ("read off ", ("math", gs), " from ", ("eq", D(y), form))
-        self.record("read_off", "grad", g, note)
+        sym = self.wrt.kind == "symmetric"
         g1 = canon.simplify(g)
+        g2 = canon.compact(g1, simplified=True, symmetric=sym and canon.is_symmetric(g1))
+        done = not sym or canon.is_symmetric(g2)
+        # a symmetric variable: G is the gradient of f as a function of a general matrix;
+        # it is the gradient along symmetric directions only when it is symmetric itself
+        lhs = "grad" if done else "G"
+        self.record("read_off", lhs, g, note)
         if g1 != g:
             rid = "transpose_product" if _has_transposed_product(g) else "simplify"
-            self.record(rid, "grad", g1, (("rule", rid),) if rid == "transpose_product" else ("tidy up",))
-        g2 = canon.compact(g1, simplified=True)
+            self.record(rid, lhs, g1, (("rule", rid),) if rid == "transpose_product" else ("tidy up",))
         if g2 != g1 and canon.size(g2) < canon.size(g1):
-            self.record("simplify", "grad", g2, ("take out common factors",))
+            self.record("simplify", lhs, g2, ("take out common factors",))
             g1 = g2
+        elif g2 != g1 and sym and done and not canon.is_symmetric(g1):
+            self.record("simplify", lhs, g2, ("the symmetric form",))
+            g1 = g2
+        if sym and done:
+            last = self.steps[-1]
+            self.steps[-1] = Step(last.rule, last.lhs, last.expr, last.note + (
+                "; it is symmetric, so it is also the gradient along symmetric ",
+                ("math", D(self.wrt)),))
         return g1
 
     def symmetrize(self, g: ir.Node) -> ir.Node:
-        s = canon.compact(mul(Num(Fraction(1, 2)), add(g, tp(g))))
+        if self.steps and self.steps[-1].lhs == "grad":
+            return g                      # G is symmetric already: (G + Gᵀ)/2 = G
+        h = tp(g)
+        pair = (g, h) if _transposes(g) <= _transposes(h) else (h, g)
+        s = canon.compact(mul(Num(Fraction(1, 2)), add(*pair)), symmetric=True)
+        gs = Sym("G", "matrix", *self.wrt.shape)
         self.record("symmetric", "grad", s, (
-            ("math", self.wrt), " symmetric: (H + Hᵀ)/2 of the general H (not 2H − H∘I)",))
+            ("math", self.wrt), " symmetric: the gradient along symmetric directions is ",
+            ("math", mul(Num(Fraction(1, 2)), Add(gs, Transpose(gs)))), " (not 2G − G∘I)"))
         return s
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 
-from . import __version__
+from . import __version__, ir
 from .rules import BASIC, BY_ID
 
-LHS = ("y", "dy", "grad")
+LHS = ("y", "dy", "grad", "G")   # G: the read-off gradient of a symmetric variable as a general matrix
 
 
 class Step:
@@ -125,6 +125,8 @@ class Derivation:
                 return "y"
             if kind == "dy":
                 return L.dy(nt)
+            if kind == "G":
+                return L.to_latex(ir.Sym("G", "matrix", *self.wrt_sym.shape), nt)
             return L.gradient_lhs(self.wrt_sym, nt)
 
         used = []
