@@ -467,6 +467,7 @@ def order_scalars(n: ir.Node) -> ir.Node:
         return n
     nums = [f for f in n.args if isinstance(f, Num)]
     scal = [f for f in n.args if f.shape == (1, 1) and not isinstance(f, Num) and not _is_reciprocal(f)]
+    scal = [f for f in scal if isinstance(f, Sym)] + [f for f in scal if not isinstance(f, Sym)]
     recs = [f for f in n.args if _is_reciprocal(f)]
     mats = [f for f in n.args if f.shape != (1, 1)]
     if not mats:

@@ -194,8 +194,14 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_c
     with _errors():
         text = render_document([entry], fmt, notation=notation, style=style, reveal=reveal,
                                check="none" if no_check else "exact" if exact else "numeric",
-                               exact_timeout=exact_timeout, template_dir=template_dir, meta=meta)
+                               exact_timeout=exact_timeout, template_dir=template_dir, meta=meta,
+                               warn=_warn)
     _emit(text, output, force)
+
+
+def _warn(message: str) -> None:
+    """A non-fatal remark (SPEC section 7): stderr, one line, the output is still written."""
+    click.echo(f"Warning: {message}", err=True)
 
 
 @main.command()
@@ -222,7 +228,8 @@ def build(deck_file, output, force, template_dir, no_check):
     from . import deck
     with _errors():
         d = deck.load(deck_file)
-        text = deck.build(d, template_dir=template_dir, check="none" if no_check else None)
+        text = deck.build(d, template_dir=template_dir, check="none" if no_check else None,
+                          warn=_warn)
     _emit(text, output, force)
 
 

@@ -358,8 +358,9 @@ def _located(err: TexderiveError, entry: Entry, deck_name: str) -> TexderiveErro
 
 def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, style="chain",
                     reveal=False, check="numeric", exact_timeout=60.0, template_dir=None,
-                    meta=None, let=None) -> str:
-    """Derive every entry, number the rules across all of them, render one document."""
+                    meta=None, let=None, warn=None) -> str:
+    """Derive every entry, number the rules across all of them, render one document.
+    ``warn(message)`` receives each derivation's warnings (SPEC section 7)."""
     from . import derive
     from . import render as renderer
     from .steps import number_rules
@@ -378,6 +379,10 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
                        exact_timeout=exact_timeout)     # a failed check raises CheckError
         except TexderiveError as e:
             raise _located(e, entry, deck_name) from None
+        if warn is not None:
+            where = f"{deck_name}:{entry.line}: {entry.label()}: " if deck_name else ""
+            for w in d.warnings:
+                warn(where + w)
         derivations.append(d)
     numbers = number_rules(derivations)
     printer = make_notation(notation or {}, fmt)
@@ -393,7 +398,7 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
                            template_dir=template_dir, meta=meta)
 
 
-def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
+def build(deck: Deck, *, template_dir=None, check: str | None = None, warn=None) -> str:
     """The whole document of a deck, as a string."""
     meta = {k: getattr(deck, k) for k in ("title", "subtitle", "author", "institute")}
     if deck.paper:
@@ -401,4 +406,4 @@ def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
     return render_document(deck.entries, FORMATS[deck.format], deck_name=deck.path,
                            notation=deck.notation, style=deck.style, reveal=deck.reveal,
                            check=check or deck.check, exact_timeout=deck.exact_timeout,
-                           template_dir=template_dir, meta=meta, let=deck.let)
+                           template_dir=template_dir, meta=meta, let=deck.let, warn=warn)

@@ -128,8 +128,8 @@ RULES = (
 RULES += (
     # -- added in the second wave (appended: the order above is the catalogue's) --
     Rule("softplus", None, True,
-         _D + r"\log(1 + e^{\mathbf{U}}) = \sigma(\mathbf{U})\odot" + _D + r"\mathbf{U}",
-         "d log(1 + exp(U)) = σ(U) ⊙ dU (elementwise)",
+         _D + r"\log(1 + \exp(\mathbf{U})) = \operatorname{sigmoid}(\mathbf{U})\odot" + _D + r"\mathbf{U}",
+         "d log(1 + exp(U)) = sigmoid(U) ⊙ dU (elementwise)",
          "the differential of log(1 + exp(u))", "d(log(1 + exp(z))) -> sigmoid(z) .* d(z)"),
     Rule("norm_squared", None, True,
          _D + r"\|\mathbf{V}\|^{2} = 2\operatorname{tr}(\mathbf{V}^\top" + _D + r"\mathbf{V})",

@@ -66,10 +66,11 @@ class Derivation:
     """The result of :func:`texderive.derive`: input, steps, gradient, check."""
 
     def __init__(self, *, source: str, wrt: str, let: dict, latex_input: bool, f, wrt_sym,
-                 steps, gradient, check=None):
+                 steps, gradient, check=None, warnings=()):
         self.source, self.wrt, self.let, self.latex_input = source, wrt, dict(let), latex_input
         self.f, self.wrt_sym, self.steps, self.gradient = f, wrt_sym, tuple(steps), gradient
         self.check = check
+        self.warnings = tuple(warnings)      # non-fatal remarks (SPEC section 7)
 
     # -- conveniences --------------------------------------------------------
     @property
@@ -160,6 +161,8 @@ class Derivation:
         }
         if self.check is not None:
             doc["check"] = dict(self.check)
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
         return doc
 
     def to_latex(self, notation=None, style: str = "chain") -> str:
