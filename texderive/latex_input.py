@@ -607,7 +607,7 @@ class _Converter:
             raise self.err("the expression ends where an operand is expected", cur.end_pos)
         if it.kind == "c":
             ch = it.val
-            if ch.isdigit() or ch == ".":
+            if (ch.isascii() and ch.isdigit()) or ch == ".":
                 self.number(cur)
             elif ch.isascii() and ch.isalpha():
                 self.letter(cur)
@@ -635,7 +635,8 @@ class _Converter:
         s, end, j = "", first.pos, cur.i
         while j < len(cur.items):
             c = cur.items[j]
-            if c.kind != "c" or c.pos != end or not (c.val.isdigit() or c.val in ".eE+-"):
+            if c.kind != "c" or c.pos != end or not (
+                    (c.val.isascii() and c.val.isdigit()) or c.val in ".eE+-"):
                 break
             s += c.val
             end = c.end
@@ -702,7 +703,8 @@ class _Converter:
                 raise self.err(f"{self.src[pos:end]} already has a subscript", nxt.pos)
             cur.next()
             sub, end = self.read_sub(cur, nxt)
-        elif plain and nxt is not None and nxt.kind == "c" and nxt.val.isdigit() \
+        elif plain and nxt is not None and nxt.kind == "c" and nxt.val.isascii() \
+                and nxt.val.isdigit() \
                 and nxt.pos == end:
             raise self.err(f"a number right after the name {self.src[pos:end]}: write "
                            f"{self.src[pos:end]}_{nxt.val} for a subscripted name, or put a "
@@ -1003,7 +1005,7 @@ class _Converter:
             ch = arg.val
             if ch == "T":
                 self.op("'", caret.pos, arg.end)
-            elif ch.isdigit():
+            elif ch.isascii() and ch.isdigit():
                 self.op("^", caret.pos, caret.end)
                 self.emit("num", ch, arg.pos, arg.end, Fraction(ch))
             elif ch.isascii() and ch.isalpha():
