@@ -252,7 +252,7 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
     cls = type(n)
     if cls is MatMul:
         return known_functions(sums_of_ones(merge_ones(merge_powers(merge_scalar_powers(
-            order_scalars(hoist_scalar_runs(mul(*kids))))))))
+            order_scalars(hoist_scalar_runs(cancel_inverses(mul(*kids)))))))))
     if cls is Add:
         return collect_scalars(collect(add(*kids)))
     if cls is Hadamard:
@@ -363,6 +363,41 @@ def inverse_of_product(a: ir.Node) -> ir.Node:
     if len(fs) > 2 * k:
         return Inverse(a)
     return mul(*[f.args[0] if isinstance(f, Inverse) else Inverse(f) for f in reversed(fs)])
+
+
+def _square_chain(fs) -> bool:
+    return all(f.shape != (1, 1) and f.shape[0] == f.shape[1] for f in fs)
+
+
+def cancel_inverses(n: ir.Node) -> ir.Node:
+    """inv(A*B)*A = inv(B) and B*inv(A*B) = inv(A) for square A and B (a product of
+    square matrices is invertible only when each factor is): ``inv(L*L')*L = inv(L')``."""
+    if not isinstance(n, MatMul):
+        return n
+    fs = list(n.args)
+    changed = True
+    while changed:
+        changed = False
+        for i, f in enumerate(fs):
+            if not isinstance(f, Inverse) or not isinstance(f.args[0], MatMul):
+                continue
+            inner = list(f.args[0].args)
+            if not _square_chain(inner):
+                continue
+            if i + 1 < len(fs) and fs[i + 1] == inner[0]:
+                rest = inner[1:]
+                fs[i:i + 2] = [Inverse(rest[0] if len(rest) == 1 else MatMul(*rest))]
+                changed = True
+                break
+            if i > 0 and fs[i - 1] == inner[-1]:
+                rest = inner[:-1]
+                fs[i - 1:i + 1] = [Inverse(rest[0] if len(rest) == 1 else MatMul(*rest))]
+                changed = True
+                break
+    if len(fs) == len(n.args):
+        return n
+    fs = [simplify(f) if isinstance(f, Inverse) else f for f in fs]
+    return mul(*fs)
 
 
 def _logistic_parts(f: ir.Node):
@@ -747,11 +782,22 @@ def _factors(t: ir.Node) -> tuple:
     return c, list(fs)
 
 
+def _factors_apart(t: ir.Node) -> tuple:
+    """(c, scalar factors, matrix factors) of a term: 1x1 factors scale, so they stay
+    with the term's coefficient when a matrix factor is taken out (beta*X'*ones)."""
+    c, fs = coef_split(t)
+    if t.shape == (1, 1):
+        return c, [], list(fs)
+    return c, [f for f in fs if f.shape == (1, 1)], [f for f in fs if f.shape != (1, 1)]
+
+
 def factor(n: ir.Node) -> ir.Node:
     """Pull a common number, left factors and right factors out of a sum, recursively."""
     if not isinstance(n, Add):
         return n
-    parts = [_factors(t) for t in n.args]
+    apart = [_factors_apart(t) for t in n.args]
+    parts = [(c, fs) for c, _, fs in apart]
+    scalars = [sc for _, sc, _ in apart]
     coefs = [c for c, _ in parts]
     g = _gcd_fraction(coefs)
     if all(c < 0 for c in coefs):
@@ -775,13 +821,13 @@ def factor(n: ir.Node) -> ir.Node:
         return n
     shape = shapes.pop() if shapes else (1, 1)
     inner_terms = []
-    for (c, _), mid in zip(parts, mids):
+    for (c, _), sc, mid in zip(parts, scalars, mids):
         if mid:
-            inner_terms.append(mul(Num(c / g), *mid))
+            inner_terms.append(order_scalars(mul(Num(c / g), *sc, *mid)))
         elif shape == (1, 1):
-            inner_terms.append(Num(c / g))
+            inner_terms.append(order_scalars(mul(Num(c / g), *sc)))
         elif shape[0] == shape[1]:
-            inner_terms.append(mul(Num(c / g), Ident(shape[0])))
+            inner_terms.append(order_scalars(mul(Num(c / g), *sc, Ident(shape[0]))))
         else:
             return n
     try:
@@ -790,6 +836,29 @@ def factor(n: ir.Node) -> ir.Node:
         return mul(Num(g), *left, inner, *right)
     except ValueError:
         return n
+
+
+def factor_groups(n: ir.Node, key) -> ir.Node:
+    """Factor the terms of a sum that share a factor (``key`` of their matrix factors),
+    group by group: ``A - A*B*A - A*C*A = A - A*(B + C)*A``."""
+    order, groups = [], {}
+    for t in n.args:
+        _, _, fs = _factors_apart(t)
+        k = key(fs) if len(fs) >= 2 else None
+        if k not in groups:
+            order.append(k)
+            groups[k] = []
+        groups[k].append(t)
+    if all(len(groups[k]) < 2 for k in order if k is not None):
+        return n
+    terms = []
+    for k in order:
+        ts = groups[k]
+        if k is None or len(ts) < 2:
+            terms.extend(ts)
+        else:
+            terms.append(positive_first(factor(add(*ts))))
+    return add(*terms)
 
 
 def _gcd_fraction(values) -> Fraction:
@@ -876,6 +945,11 @@ def candidates(n: ir.Node, simplified: bool = False) -> list:
         e = simplify(expand(base))
         cands.append(e)
         cands.append(factor(e))
+    if isinstance(base, Add) and len(base.args) > 2:
+        for key in (lambda fs: (fs[0], fs[-1]), lambda fs: fs[0], lambda fs: fs[-1]):
+            g = factor_groups(base, key)
+            if g is not base:
+                cands.append(g)
     if isinstance(base, Add) and base.shape != (1, 1):
         inner = simplify(add(*[tp(t) for t in base.args]))
         t = Transpose(factor(inner)) if not isinstance(inner, Transpose) else inner.args[0]
