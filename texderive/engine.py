@@ -327,7 +327,7 @@ class Engine:
 
     # -- phase 4: collect, read off, tidy -------------------------------------------------
     def collect_terms(self, terms: list) -> list:
-        order, acc = [], {}
+        order, acc, first = [], {}, {}
         for t in terms:
             num = Fraction(1)
             sym = []
@@ -341,6 +341,7 @@ class Engine:
             if key not in acc:
                 order.append(key)
                 acc[key] = Fraction(0)
+                first[key] = t                  # written as the first of its like terms
             acc[key] += num
         merged = len(order) < len(terms) or any(acc[k] == 0 for k in order)
         if not merged:
@@ -349,10 +350,9 @@ class Engine:
         for key in order:
             if acc[key] == 0:
                 continue
-            sym, m, traced = key
-            k, fs = self.chain(m) if m is not None else (Fraction(1), ())
-            fs = tuple(f for f in fs if not (isinstance(f, Num) and f.value == 1))
-            out.append(Term((Num(acc[key] * k),) + sym, fs + (self.dX,), traced))
+            t = first[key]
+            coefs = tuple(c for c in t.coef if not isinstance(c, Num))
+            out.append(Term((Num(acc[key]),) + coefs, t.factors, t.traced))
         self.record("collect", "dy", self.terms_node(out), ("collect like terms",))
         return out
 
@@ -391,7 +391,10 @@ class Engine:
             rid = "transpose_product" if _has_transposed_product(g) else "simplify"
             self.record(rid, lhs, g1, (("rule", rid),) if rid == "transpose_product" else ("tidy up",))
         if g2 != g1 and canon.size(g2) < canon.size(g1):
-            self.record("simplify", lhs, g2, ("take out common factors",))
+            same_terms = isinstance(g1, Add) and isinstance(g2, Add) and \
+                len(g1.args) == len(g2.args)
+            self.record("simplify", lhs, g2, ("tidy up",) if same_terms else
+                        ("take out common factors",))
             g1 = g2
         elif g2 != g1 and sym and done and not canon.is_symmetric(g1):
             self.record("simplify", lhs, g2, ("the symmetric form",))
