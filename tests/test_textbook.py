@@ -275,3 +275,13 @@ def test_a_scalar_factor_does_not_stop_a_common_factor():
     d = derive("norm(y - X*w - beta*ones)^2", wrt="w")
     assert d.gradient_text.startswith("2*X'*(") or d.gradient_text.startswith("-2*X'*("), \
         d.gradient_text
+
+
+@pytest.mark.parametrize("expr, wrt, text", [
+    ("norm(y - beta - X*w)^2", "beta", "-2*sum(y - beta*ones - X*w)"),   # numbers out of sum
+    ("sum(2*X*beta)", "beta", "2*sum(X)"),
+    ("norm(x - beta)^2 + norm(x - gamma)^2", "x", "4*x - 2*(beta + gamma)*ones"),
+])
+def test_scalar_broadcasts_collect(expr, wrt, text):
+    d = derive(expr, wrt=wrt, check=True)
+    assert d.gradient_text == text

@@ -336,6 +336,12 @@ def sum_of(v: ir.Node) -> ir.Node:
     (``sum(ones) = n``, a ``Size``)."""
     while isinstance(v, Transpose):
         v = v.args[0]
+    if isinstance(v, MatMul) and v.shape != (1, 1):
+        c, fs = coef_split(v)
+        scal = [f for f in fs if f.shape == (1, 1)]
+        rest = [f for f in fs if f.shape != (1, 1)]
+        if (c != 1 or scal) and rest:          # sum(c*s*V) = c*s*sum(V)
+            return mul(Num(c), *scal, sum_of(mul(*rest)))
     if isinstance(v, Ones):
         r, c = v.args
         d = ir.dim_mul(r, c)
@@ -955,6 +961,11 @@ def candidates(n: ir.Node, simplified: bool = False) -> list:
         t = Transpose(factor(inner)) if not isinstance(inner, Transpose) else inner.args[0]
         cands.append(t)
     return cands
+
+
+def tidy_sums(n: ir.Node) -> ir.Node:
+    """Every sum in n starts with a positive term where it has one."""
+    return _tidy_sums(n)
 
 
 def _tidy_sums(n: ir.Node) -> ir.Node:

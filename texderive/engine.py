@@ -380,7 +380,7 @@ class Engine:
             form = MatMul(gs, self.dX)
         note = ("read off ", ("math", gs), " from ", ("eq", D(y), form))
         sym = self.wrt.kind == "symmetric"
-        g1 = canon.simplify(g)
+        g1 = canon.tidy_sums(canon.simplify(g))
         g2 = canon.compact(g1, simplified=True, symmetric=sym and canon.is_symmetric(g1))
         done = not sym or canon.is_symmetric(g2)
         # a symmetric variable: G is the gradient of f as a function of a general matrix;
