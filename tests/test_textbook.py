@@ -285,3 +285,30 @@ def test_a_scalar_factor_does_not_stop_a_common_factor():
 def test_scalar_broadcasts_collect(expr, wrt, text):
     d = derive(expr, wrt=wrt, check=True)
     assert d.gradient_text == text
+
+
+def _np_sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@pytest.mark.parametrize("expr, wrt, text, f_np", [
+    ("sum(sinh(W*x) ./ cosh(W*x))", "W", "(ones - tanh(W*x) .^ 2)*x'",
+     lambda v: float(np.sum(np.tanh(v["W"] @ v["x"])))),
+    ("sum(exp(X*w) ./ (1 + exp(X*w)))", "w", "X'*(sigmoid(X*w) - sigmoid(X*w) .^ 2)",
+     lambda v: float(np.sum(_np_sig(v["X"] @ v["w"])))),
+    ("exp(alpha)/(1 + exp(alpha))", "alpha", "sigmoid(alpha) - sigmoid(alpha)^2",
+     lambda v: float(_np_sig(v["alpha"]))),
+])
+def test_named_functions_recognised_with_powers(expr, wrt, text, f_np):
+    let = {"W": "matrix m n", "x": "vector n", "X": "matrix m n", "w": "vector n",
+           "alpha": "scalar"}
+    used = {k: v for k, v in let.items() if k in expr}
+    case = Case("named_" + wrt, expr, wrt, used, f_np)
+    d = derive(expr, wrt=wrt, let=used)
+    assert d.gradient_text == text
+    code = d.to_dict()["gradient"]["numpy"]
+    assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v),
+                                     code) == POINTS * DIRECTIONS
+    # the tidy-up step that introduced the name says so
+    notes = " ".join(s["note"] for s in d.to_dict()["steps"])
+    assert "= sigmoid(u)" in notes or "= tanh(u)" in notes

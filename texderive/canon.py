@@ -406,17 +406,20 @@ def cancel_inverses(n: ir.Node) -> ir.Node:
     return mul(*fs)
 
 
-def _logistic_parts(f: ir.Node):
-    """(u, kind) when f is 1/(1 + exp(u)) (kind "exp") or 1/(1 + g) for g = cosh(u)
-    is not handled; None otherwise.  Scalar (Pow) and elementwise (HadPow) forms."""
-    if not isinstance(f, (Pow, HadPow)) or f.args[1] != Num(-1):
-        return None
-    b = f.args[0]
+def _base_power(f: ir.Node) -> tuple:
+    """(base, k) of a factor b^k (scalar or elementwise, k a number), k = 1 otherwise."""
+    if isinstance(f, (Pow, HadPow)) and isinstance(f.args[1], Num):
+        return f.args[0], f.args[1].value
+    return f, Fraction(1)
+
+
+def _one_plus_exp(b: ir.Node):
+    """u when b is 1 + exp(u) (either order, 1 a number or ones), else None."""
     if not isinstance(b, Add) or len(b.args) != 2:
         return None
-    for one, e in (b.args, reversed(b.args)):
-        is_one = (isinstance(one, Num) and one.value == 1) or isinstance(one, Ones)
-        if is_one and isinstance(e, Func) and e.name == "exp":
+    for one, e in (b.args, tuple(reversed(b.args))):
+        if ((isinstance(one, Num) and one.value == 1) or isinstance(one, Ones)) \
+                and isinstance(e, Func) and e.name == "exp":
             return e.args[1]
     return None
 
@@ -424,39 +427,45 @@ def _logistic_parts(f: ir.Node):
 def known_functions(n: ir.Node) -> ir.Node:
     """Recognise named functions in a product: ``exp(u) ./ (1 + exp(u)) = sigmoid(u)``,
     ``1 ./ (1 + exp(-u)) = sigmoid(u)`` (and ``1 ./ (1 + exp(u)) = sigmoid(-u)``),
-    ``sinh(u) ./ cosh(u) = tanh(u)``; elementwise (Hadamard) or scalar (a product)."""
+    ``sinh(u) ./ cosh(u) = tanh(u)``, also to a power (``exp(u).^2 ./ (1 + exp(u)).^2 =
+    sigmoid(u).^2``); elementwise (Hadamard) or scalar (a product)."""
     if not isinstance(n, (Hadamard, MatMul)):
         return n
+    elementwise = isinstance(n, Hadamard)
     args = list(n.args)
+    parts = [_base_power(f) for f in args]
     changed = False
-    for i, f in enumerate(args):
-        u = _logistic_parts(f)
-        if u is None or (isinstance(n, MatMul) and u.shape != (1, 1)):
+
+    def power(b, k):
+        if k == 1:
+            return b
+        return HadPow(b, Num(k)) if elementwise and b.shape != (1, 1) else Pow(b, Num(k))
+
+    for i, (b, k) in enumerate(parts):
+        if args[i] is None or k >= 0 or (not elementwise and b.shape != (1, 1)):
             continue
-        num = Func("exp", u)
-        if num in args:
-            args[args.index(num)] = Func("sigmoid", u)
-        else:
-            c, fs = coef_split(u)
-            v = mul(Num(-c), *fs) if fs else Num(-c)
-            args[i] = Func("sigmoid", v)
+        u = _one_plus_exp(b)
+        if u is not None:
+            j = next((j for j, (b2, k2) in enumerate(parts) if args[j] is not None and j != i
+                      and b2 == Func("exp", u) and k2 == -k), None)
+            if j is not None:
+                args[j], args[i] = power(Func("sigmoid", u), -k), None
+            else:
+                c, fs = coef_split(u)
+                args[i] = power(Func("sigmoid", mul(Num(-c), *fs) if fs else Num(-c)), -k)
             changed = True
             continue
-        args[i] = None
-        changed = True
-    for i, f in enumerate(args):
-        if isinstance(f, (Pow, HadPow)) and f.args[1] == Num(-1) and isinstance(f.args[0], Func) \
-                and f.args[0].name == "cosh" and Func("sinh", f.args[0].args[1]) in args:
-            u = f.args[0].args[1]
-            if isinstance(n, MatMul) and u.shape != (1, 1):
-                continue
-            args[args.index(Func("sinh", u))] = Func("tanh", u)
-            args[i] = None
-            changed = True
+        if isinstance(b, Func) and b.name == "cosh":
+            u = b.args[1]
+            j = next((j for j, (b2, k2) in enumerate(parts) if args[j] is not None and j != i
+                      and b2 == Func("sinh", u) and k2 == -k), None)
+            if j is not None:
+                args[j], args[i] = power(Func("tanh", u), -k), None
+                changed = True
     if not changed:
         return n
     args = [a for a in args if a is not None]
-    if isinstance(n, Hadamard):
+    if elementwise:
         return hadamard(*args)
     return order_scalars(mul(*args))
 

@@ -389,7 +389,8 @@ class Engine:
         self.record("read_off", lhs, g, note)
         if g1 != g:
             rid = "transpose_product" if _has_transposed_product(g) else "simplify"
-            self.record(rid, lhs, g1, (("rule", rid),) if rid == "transpose_product" else ("tidy up",))
+            note = (("rule", rid),) if rid == "transpose_product" else ("tidy up",)
+            self.record(rid, lhs, g1, note + _named_function_note(g, g1))
         if g2 != g1 and canon.size(g2) < canon.size(g1):
             same_terms = isinstance(g1, Add) and isinstance(g2, Add) and \
                 len(g1.args) == len(g2.args)
@@ -417,6 +418,20 @@ class Engine:
             ("math", self.wrt), " symmetric: the gradient along symmetric directions is ",
             ("math", mul(Num(Fraction(1, 2)), Add(gs, Transpose(gs)))), " (not 2G − G∘I)"))
         return s
+
+
+def _named_function_note(before: ir.Node, after: ir.Node) -> tuple:
+    """Say so when tidying recognised sigmoid or tanh (canon.known_functions)."""
+    def count(n, name):
+        return sum(1 for x in ir.walk(n) if isinstance(x, Func) and x.name == name)
+    out = ()
+    u = Sym("u", "scalar", 1, 1)
+    if count(after, "sigmoid") > count(before, "sigmoid"):
+        out += ("; ", ("eq", mul(Func("exp", u), Pow(add(Num(1), Func("exp", u)), Num(-1))),
+                       Func("sigmoid", u)))
+    if count(after, "tanh") > count(before, "tanh"):
+        out += ("; ", ("eq", mul(Func("sinh", u), Pow(Func("cosh", u), Num(-1))), Func("tanh", u)))
+    return out
 
 
 class Term:
