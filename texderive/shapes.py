@@ -634,7 +634,8 @@ class Elaborator:
             if is_scalar_shape(a.shape):
                 raise ShapeError(f"diag of the scalar {self.text(a.syn)}", pos=syn.pos,
                                  source=self.source, length=syn.end - syn.pos)
-            if is_one(a.shape[1]) or is_open((a.shape[1],)):
+            square = find(a.shape[0]) is find(a.shape[1])     # I, X*X', S: square already
+            if not square and (is_one(a.shape[1]) or is_open((a.shape[1],))):
                 unify(a.shape[1], 1)        # ones is a column unless something says otherwise
                 return E("diagmat", (a,), (a.shape[0], a.shape[0]), syn)
             self.square(syn, a, "diag of a matrix")
