@@ -95,7 +95,8 @@ def _let_dict(pairs) -> dict:
 
 
 def _emit(text: str, output, force: bool) -> None:
-    if output is None:
+    """``text`` to stdout, or to the file ``output`` (``-`` is stdout) atomically."""
+    if output is None or output == "-":
         click.echo(text, nl=False)
         return
     from .io import write_atomic
@@ -125,7 +126,7 @@ def _notation_options(f):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="texderive")
+@click.version_option(__version__, prog_name="texderive", message="%(prog)s %(version)s")
 def main():
     """Matrix gradients by the differential method, as LaTeX.
 
@@ -165,7 +166,8 @@ def main():
 @click.option("--exact-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, metavar="SECONDS", help="time budget of --exact")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="write to this file (only if its content changes) instead of stdout")
+              help="write to this file (only if its content changes) instead of stdout; "
+                   "- is stdout")
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
 @_notation_options
@@ -201,7 +203,8 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_c
 @main.command()
 @click.argument("deck_file", metavar="DECK.yaml", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="write to this file (only if its content changes) instead of stdout")
+              help="write to this file (only if its content changes) instead of stdout; "
+                   "- is stdout")
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
 @click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
@@ -325,7 +328,8 @@ def init(directory, force):
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="write to this file (only if its content changes) instead of stdout")
+              help="write to this file (only if its content changes) instead of stdout; "
+                   "- is stdout")
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
 def sty(output, force):

@@ -39,6 +39,8 @@ import os
 from dataclasses import dataclass, field
 
 from .errors import TexderiveError
+# the notation options and the printer settings per format (re-exported for callers)
+from .outputs import BEAMER_FORMATS, NOTATION_KEYS, WEB_FORMATS, make_notation  # noqa: F401
 
 DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "style", "reveal",
              "check", "exact_timeout", "notation", "let", "derivations")
@@ -47,12 +49,6 @@ FORMATS = {"beamer": "deck", "article": "article"}       # deck setting -> rende
 STYLES = ("chain", "steps")
 CHECKS = ("numeric", "exact", "none")
 PAPERS = ("onecolumn", "twocolumn")        # the width an article's layout is made for
-
-#: The notation options a user sets (the command line's flags, a deck's ``notation:``);
-#: their values are the LaTeX printer's (``LatexNotation.CHOICES``), the default first.
-NOTATION_KEYS = ("bold", "transpose", "trace", "gradient", "equals", "macros")
-WEB_FORMATS = ("markdown", "json")
-BEAMER_FORMATS = ("beamer", "deck")
 
 
 class DeckError(TexderiveError):
@@ -333,14 +329,6 @@ def loads(text: str, name: str = "<deck>") -> Deck:
 # ---------------------------------------------------------------------------
 # deriving and rendering
 
-def make_notation(options: dict, fmt: str):
-    """The printer's settings for ``fmt`` from the user's notation options."""
-    from .printers.latex import LatexNotation
-    return LatexNotation.from_options(
-        **options, web=fmt in WEB_FORMATS,
-        differential="operatorname" if fmt in BEAMER_FORMATS else "mathrm")
-
-
 def _located(err: TexderiveError, entry: Entry, deck_name: str) -> TexderiveError:
     """The engine's error, placed in the deck: file:line:col, entry, title."""
     if entry.line is None:
@@ -362,7 +350,6 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
     """Derive every entry, number the rules across all of them, render one document."""
     from . import derive
     from . import render as renderer
-    from .steps import number_rules
     styles = [e.style or style for e in entries]
     if len(set(styles)) > 1 and "styles" not in getattr(renderer, "_META_KEYS", ()):
         odd = next(e for e in entries if e.style and e.style != style)
@@ -379,18 +366,10 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
         except TexderiveError as e:
             raise _located(e, entry, deck_name) from None
         derivations.append(d)
-    numbers = number_rules(derivations)
-    printer = make_notation(notation or {}, fmt)
-    docs = [d.to_dict(notation=printer, numbers=numbers) for d in derivations]
-    meta = dict(meta or {})
-    meta.setdefault("titles", [e.title for e in entries])
-    meta.setdefault("texts", [e.text for e in entries])
-    if fmt not in ("text", "numpy", "json"):
-        meta.setdefault("notation", {k: getattr(printer, k) for k in NOTATION_KEYS})
-    if len(set(styles)) > 1:
-        meta["styles"] = styles
-    return renderer.render(docs[0] if len(docs) == 1 else docs, fmt, style=style, reveal=reveal,
-                           template_dir=template_dir, meta=meta)
+    from .outputs import render
+    return render(derivations, fmt, notation=notation, style=style, reveal=reveal,
+                  template_dir=template_dir, meta=meta, titles=[e.title for e in entries],
+                  texts=[e.text for e in entries], styles=styles)
 
 
 def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
