@@ -72,16 +72,18 @@ def stamp(text: str, fmt: str) -> str:
     ``fmt`` is one of :data:`FORMATS`; the output must carry its marker where
     the module doc says (a header line, a ``checked:`` last line, a JSON
     object).  Raises ``ValueError`` otherwise: that is a bug, not bad input.
+    A text already stamped is stamped afresh (its old token replaced).
     """
+    text = unstamp(text)
     if fmt in _LINE_FORMATS or fmt == "markdown":
         m = (_MD_RE if fmt == "markdown" else _LINE_RE).match(text)
-        if not m or m.group("tok"):
-            raise ValueError(f"stamp: no unstamped texderive header in this {fmt} output")
+        if not m:
+            raise ValueError(f"stamp: no texderive header in this {fmt} output")
         return text[:m.end("head")] + "; " + _token(text) + text[m.start("end"):]
     if fmt == "text":
         m = _TEXT_RE.search(text)
-        if not m or m.group("tok"):
-            raise ValueError("stamp: no unstamped 'checked: ...' last line in this text output")
+        if not m:
+            raise ValueError("stamp: no 'checked: ...' last line in this text output")
         return text[:m.end("head")] + "; " + _token(text) + text[m.start("end"):]
     if fmt == "json":
         m = re.search(r"\n(?P<indent> *)\}\n?(?:\]\n?)?\Z", text)
