@@ -42,7 +42,7 @@ from .errors import TexderiveError
 
 DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "style", "reveal",
              "check", "exact_timeout", "notation", "let", "derivations")
-ENTRY_KEYS = ("title", "text", "expr", "wrt", "let", "latex", "style")
+ENTRY_KEYS = ("title", "text", "expr", "wrt", "let", "latex", "style", "hessian")
 FORMATS = {"beamer": "deck", "article": "article"}       # deck setting -> renderer format
 STYLES = ("chain", "steps")
 CHECKS = ("numeric", "exact", "none")
@@ -76,6 +76,7 @@ class Entry:
     let: dict = field(default_factory=dict)
     latex: bool = False
     style: str | None = None
+    hessian: bool = False        # SPEC section 6: the Hessian instead of the gradient
     index: int = 0               # 1-based position in the deck, 0 outside a deck
     line: int | None = None      # YAML line of the entry
     expr_at: tuple | None = None  # (line, column, exact) of the expression's first character
@@ -239,6 +240,8 @@ class _Reader:
             entry.latex = self.boolean(keys["latex"], "latex", entry)
         if "style" in keys:
             entry.style = self.choice(keys["style"], "style", STYLES, entry)
+        if "hessian" in keys:
+            entry.hessian = self.boolean(keys["hessian"], "hessian", entry)
         return entry
 
     def deck(self, node) -> Deck:
@@ -375,7 +378,8 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
         try:
             d = derive(entry.expr, entry.wrt, declared, latex=entry.latex,
                        check=check != "none", exact=check == "exact",
-                       exact_timeout=exact_timeout)     # a failed check raises CheckError
+                       exact_timeout=exact_timeout,     # a failed check raises CheckError
+                       hessian=entry.hessian)
         except TexderiveError as e:
             raise _located(e, entry, deck_name) from None
         derivations.append(d)

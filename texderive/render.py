@@ -1086,7 +1086,9 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     headings = user_templates or style == "steps"
     tall = user_templates or fmt in ("beamer", "deck")
     function = _field(doc, "function", where, dict)
-    gradient = _field(doc, "gradient", where, dict)
+    # a Jacobian or a Hessian (SPEC section 6) has a ``result`` and no ``gradient``
+    gradient = _field(doc, "gradient" if "gradient" in doc or "result" not in doc else "result",
+                      where, dict)
     inp = _field(doc, "input", where, dict, required=False, default={})
     wrt = str(inp.get("wrt") or "")
     steps_in = _field(doc, "steps", where, list)
@@ -1121,7 +1123,8 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         s["lhs_text"] = _lhs_text(lhs, wrt)
         steps.append(s)
 
-    grad_lhs = next((s["lhs"] for s in steps if s["rule"] == "read_off"), steps[-1]["lhs"])
+    grad_lhs = next((s["lhs"] for rid in ("identify_hessian", "identify_jacobian", "read_off")
+                     for s in steps if s["rule"] == rid), steps[-1]["lhs"])
     function_tex = _math(function, "latex", where + "function.")
     titles, texts = meta.get("titles") or [], meta.get("texts") or []
     has_title = k < len(titles) and bool(titles[k])
@@ -1310,7 +1313,9 @@ def render(docs, fmt, *, style="chain", reveal=False, template_dir=None, meta=No
         data = items if isinstance(docs, (list, tuple)) else items[0]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "numpy":
-        lines = [_oneline(_field(_field(d, "gradient", "", dict), "numpy", "gradient.")) for d in items]
+        lines = [_oneline(_field(_field(d, "gradient" if "gradient" in d or "result" not in d
+                                        else "result", "", dict), "numpy", "gradient."))
+                 for d in items]
         return header(items, fmt, notation=notation) + "\n" + "\n".join(lines) + "\n"
     context = _view(items, fmt, style, reveal, meta, user_templates=template_dir is not None)
     check, packages = context["check"], list(context["packages"])    # as they were before the template ran

@@ -621,8 +621,11 @@ class Builder:
         return ir.Func(e.data, self.build(e.kids[0]))
 
 
-def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True) -> ir.Node:
-    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f)."""
+def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True,
+              function: bool | None = None) -> ir.Node:
+    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f of a
+    gradient); ``function`` (default: ``scalar``) checks the sizes of constants as for
+    a function f (a vector or matrix F of a Jacobian passes ``scalar=False``)."""
     el = Elaborator(source, let)
     e = el.elab(syn)
     if scalar:
@@ -632,7 +635,7 @@ def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True) -> ir.Node:
         except _Clash:
             raise ShapeError(f"f must be a scalar, but {el.text(syn)} is {shape_str(e.shape)}",
                              pos=syn.pos, source=source, length=syn.end - syn.pos) from None
-    if scalar:
+    if scalar if function is None else function:
         el.check_consts()           # in f; a gradient read back may take its size from wrt
     try:
         return Builder().build(e)

@@ -589,3 +589,42 @@ def equals(number: int | None, notation: LatexNotation | None = None) -> str:
     if type(number) is not int or number < 0:
         raise TexderiveError(f"bad rule number {number!r}: a non-negative integer or None")
     return "\\" + nt.equals + "{(" + str(number) + ")}{=}"
+
+
+# ---------------------------------------------------------------------------
+# SPEC section 6: kron, vec, commutation (an I or ones inside them shows its size)
+
+def _dim_latex(d) -> str:
+    return "".join(str(f) for f in ir.dim_factors(d)) if not isinstance(d, int) else str(d)
+
+
+def _sized(p: LatexPrinter, node: ir.Node, prec: int) -> str:
+    if isinstance(node, ir.Ident):
+        return p(node) + "_{" + _dim_latex(node.args[0]) + "}"
+    if isinstance(node, ir.Ones) and node.shape[1] == 1:
+        return p(node) + "_{" + _dim_latex(node.args[0]) + "}"
+    if isinstance(node, ir.Transpose) and isinstance(node.args[0], ir.Ones):
+        return _sized(p, node.args[0], ATOM) + _transpose_mark(p.n)
+    return p.at(node, prec)
+
+
+def _latex_kron(p: LatexPrinter, n):
+    return _sized(p, n.args[0], POW) + r" \otimes " + _sized(p, n.args[1], POW), MUL
+
+
+def _latex_vec(p: LatexPrinter, n):
+    a = n.args[0]
+    inner = _sized(p, a, ATOM) if isinstance(a, (ir.Ident, ir.Ones)) else p(a)
+    if isinstance(a, (ir.Sym, ir.Ident, ir.Ones)):
+        return _join(r"\operatorname{vec}", inner), ATOM
+    return r"\operatorname{vec}(" + inner + ")", ATOM
+
+
+def _latex_commutation(p: LatexPrinter, n):
+    r, c = n.args[0].shape
+    return (_bold("K", p.n, False) + "_{" + _dim_latex(r) + "," + _dim_latex(c) + "}"), ATOM
+
+
+TABLE.setdefault(ir.Kron, _latex_kron)
+TABLE.setdefault(ir.Vec, _latex_vec)
+TABLE.setdefault(ir.Commutation, _latex_commutation)

@@ -51,7 +51,10 @@ class TextPrinter:
 
     def __init__(self, pretty: bool = False):
         self.pretty = pretty
-        self.table = {cls: getattr(self, "_" + cls.__name__) for cls in ir.NODE_CLASSES}
+        classes = ir.NODE_CLASSES + tuple(c for c in ir.SECOND_ORDER_CLASSES
+                                          if c not in ir.NODE_CLASSES)
+        self.table = {cls: getattr(self, "_" + cls.__name__) for cls in classes
+                      if hasattr(self, "_" + cls.__name__)}
 
     # -- entry points -------------------------------------------------------
     def __call__(self, node: ir.Node) -> str:
@@ -229,6 +232,18 @@ class TextPrinter:
 
     def _Func(self, n):
         return self._call(n.name, n.args[1])
+
+    # -- SPEC section 6 ------------------------------------------------------------
+    def _Kron(self, n):
+        if self.pretty:
+            return f"{self.at(n.args[0], POW)} ⊗ {self.at(n.args[1], POW)}", MUL
+        return f"kron({self(n.args[0])}, {self(n.args[1])})", ATOM
+
+    def _Vec(self, n):
+        return self._call("vec", n.args[0])
+
+    def _Commutation(self, n):
+        return self._call("commutation", n.args[0])
 
     def _D(self, n):
         a = n.args[0]
