@@ -22,6 +22,7 @@ from texderive.errors import TexderiveError
 from texderive.render import (Tex, escape_latex, header, is_generated, math_width, render, sty,
                               templates_dir)
 from texderive import render as render_module
+from texderive import layout
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = json.loads((ROOT / "docs" / "dev" / "sample_doc.json").read_text(encoding="utf-8"))
@@ -481,7 +482,7 @@ def test_long_rows_are_broken_before_a_plus_or_minus():
     lhs_w = max(math_width(r["lhs"]) for r in rows)
     for row in rows:
         width = lhs_w + math_width(row["rel"] or "{}") + math_width(row["math"])
-        assert width <= render_module._WIDTH["twocolumn"] + 16, row["math"]
+        assert width <= layout.WIDTH["twocolumn"] + 16, row["math"]
 
 
 @pytest.mark.parametrize("latex, points", [
@@ -493,13 +494,13 @@ def test_long_rows_are_broken_before_a_plus_or_minus():
     (r"a \odot -b + c", [11]),
 ])
 def test_break_points_at_plus_and_minus(latex, points):
-    found = [pos for pos, kind, _ in render_module._break_points(latex) if kind == 0]
+    found = [pos for pos, kind, _ in layout.break_points(latex) if kind == 0]
     assert found == points
 
 
 def test_break_points_between_factors_keep_operators_whole():
     latex = r"\operatorname{tr}(\mathbf{A}\,\mathrm{d}\mathbf{X}\,\mathbf{B})\log\det\mathbf{X}"
-    cuts = [latex[pos:] for pos, kind, _ in render_module._break_points(latex) if kind == 1]
+    cuts = [latex[pos:] for pos, kind, _ in layout.break_points(latex) if kind == 1]
     assert all(not c.startswith("(") for c in cuts)                  # not between tr and (
     assert not any(c.startswith(r"\mathbf{X}\,\mathbf{B}") for c in cuts)   # d stays with X
     assert not any(c.startswith(r"\det") or c.startswith(r"\mathbf{X}") and c.endswith(r"\det\mathbf{X}") for c in cuts)
