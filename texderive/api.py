@@ -11,9 +11,11 @@ from .errors import CheckError, LimitError, ParseError, ShapeError, TexderiveErr
 MAX_IR_DEPTH = 150
 
 
-def parse_function(expr: str, let: dict, latex: bool = False, scalar: bool = True):
+def parse_function(expr: str, let: dict, latex: bool = False, scalar: bool = True,
+                   warnings: list | None = None):
     """(syntax, IR) of the function f: a scalar, or (``scalar=False``) a scalar if it
-    can be one and otherwise a vector or matrix F (SPEC section 6)."""
+    can be one and otherwise a vector or matrix F (SPEC section 6); remarks go to
+    ``warnings`` when given."""
     if not isinstance(expr, str):
         raise ParseError("the expression must be a string")
     if latex:
@@ -22,11 +24,13 @@ def parse_function(expr: str, let: dict, latex: bool = False, scalar: bool = Tru
     else:
         syn = notation.parse(expr)
     try:
-        f = shapes.elaborate(syn, expr, let)
+        f = shapes.elaborate(syn, expr, let, warnings=warnings)
     except ShapeError as exc:
         if scalar or not exc.message.startswith("f must be a scalar"):
             raise
-        f = shapes.elaborate(syn, expr, let, scalar=False, function=True)
+        if warnings is not None:
+            del warnings[:]
+        f = shapes.elaborate(syn, expr, let, scalar=False, function=True, warnings=warnings)
     _check_sizes_are_carried(f, expr)
     if ir.depth(f) > MAX_IR_DEPTH:
         raise LimitError(f"the expression is nested more than {MAX_IR_DEPTH} levels deep",
@@ -75,7 +79,8 @@ def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = 
             raise TexderiveError("hessian must be True or False")
         decls = shapes.parse_let(let)
         raw_let = _raw_let(let)
-        _, f = parse_function(expr, decls, latex, scalar=False)
+        warnings = []
+        _, f = parse_function(expr, decls, latex, scalar=False, warnings=warnings)
         wrt_sym = find_wrt(f, wrt, expr)
         if hessian:
             from .second import derive_hessian
@@ -91,7 +96,7 @@ def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = 
             kind = "gradient"
         d = Derivation(source=expr, wrt=wrt, let=raw_let, latex_input=latex, f=f,
                        wrt_sym=wrt_sym, steps=steps, result=res, result_kind=kind,
-                       hessian=hessian)
+                       hessian=hessian, warnings=warnings)
         if check or exact:
             d.run_check(exact=exact, exact_timeout=exact_timeout)
         return d

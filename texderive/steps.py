@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import re
 
-from . import __version__
+from . import __version__, ir
 from .errors import TexderiveError
 from .rules import BASIC, BY_ID
 
 #: The version of the JSON document's layout (SPEC section 7), a top-level integer.
 SCHEMA_VERSION = 1
 
-# y = f, dy, the gradient; dF, d vec F, J (F' with respect to a scalar) of a Jacobian;
-# d²f, d∇f, d vec ∇f, H of a Hessian
-LHS = ("y", "dy", "grad", "dF", "dvecF", "J", "Fprime", "d2f", "dG", "dvecG", "H")
+# y = f, dy, the gradient (G: the read-off gradient of a symmetric variable as a general
+# matrix); dF, d vec F, J (F' with respect to a scalar) of a Jacobian; d²f, d∇f, d vec ∇f,
+# H of a Hessian
+LHS = ("y", "dy", "grad", "G", "dF", "dvecF", "J", "Fprime", "d2f", "dG", "dvecG", "H")
 
 
 class Step:
@@ -77,7 +78,7 @@ class Derivation:
 
     def __init__(self, *, source: str, wrt: str, let: dict, latex_input: bool, f, wrt_sym,
                  steps, gradient=None, check=None, result=None, result_kind: str = "gradient",
-                 hessian: bool = False):
+                 hessian: bool = False, warnings=()):
         if result_kind not in ("gradient", "jacobian", "hessian"):
             raise ValueError(f"bad result kind {result_kind!r}")
         self.source, self.wrt, self.let, self.latex_input = source, wrt, dict(let), latex_input
@@ -87,6 +88,7 @@ class Derivation:
         self.gradient = self.result if result_kind == "gradient" else None
         self.hessian = bool(hessian)
         self.check = check
+        self.warnings = tuple(warnings)      # non-fatal remarks (SPEC section 7)
 
     # -- conveniences --------------------------------------------------------
     def _need_gradient(self, what: str) -> None:
@@ -186,6 +188,8 @@ class Derivation:
         def lhs_latex(kind: str) -> str:
             if not want_tex or kind == "y":
                 return "y"
+            if kind == "G":
+                return L.to_latex(ir.Sym("G", "matrix", *self.wrt_sym.shape), nt)
             return step_lhs_latex(kind, self.f, self.wrt_sym, nt)
 
         used = []
@@ -226,6 +230,8 @@ class Derivation:
             doc["gradient"] = dict(res)
         if self.check is not None:
             doc["check"] = dict(self.check)
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
         return doc
 
     # -- outputs (SPEC section 7): what ``derive --format X`` prints --------------
