@@ -776,9 +776,10 @@ class _ExactEval:
     def __init__(self, ar: _Arith, symbols: dict, dims: dict):
         self.ar, self.symbols, self.dims = ar, symbols, dims
         self.memo: dict = {}
-        classes = ir.NODE_CLASSES + tuple(c for c in ir.SECOND_ORDER_CLASSES
-                                          if c not in ir.NODE_CLASSES)
-        self.table = {cls: getattr(self, "_" + cls.__name__) for cls in classes}
+        # the section-6 nodes join as their entries land (ir.SECOND_ORDER_CLASSES)
+        self.table = {cls: getattr(self, "_" + cls.__name__)
+                      for cls in ir.NODE_CLASSES + ir.SECOND_ORDER_CLASSES
+                      if hasattr(self, "_" + cls.__name__)}
 
     def __call__(self, node):
         m = self.memo.get(node)
@@ -820,6 +821,12 @@ class _ExactEval:
 
     def _Zeros(self, n):
         return self.full(self.dim(n.args[0]), self.dim(n.args[1]), self.ar.zero)
+
+    def _Size(self, n):
+        size = 1
+        for f in ir.dim_factors(n.args[0]):
+            size *= self.dim(f)
+        return [[self.ar.const(size)]]
 
     def _Add(self, n):
         out = self(n.args[0])
@@ -913,9 +920,6 @@ class _ExactEval:
             return m[0][0] if (len(m), len(m[0])) == (1, 1) else m[i][j]
         return [[self._pow(at(b, i, j), n.args[1], at(e, i, j)) for j in range(cols)]
                 for i in range(rows)]
-
-    def _Size(self, n):
-        return [[self.ar.const(self.dim(n.args[0]))]]
 
     def _Kron(self, n):
         a, b = self(n.args[0]), self(n.args[1])

@@ -100,9 +100,10 @@ class Derivation:
 
     @property
     def gradient_text(self) -> str:
+        from .ir import free_syms
         from .printers.text import to_text
         self._need_gradient("gradient_text")
-        return to_text(self.gradient)
+        return to_text(self.gradient, free_syms(self.f))
 
     @property
     def gradient_numpy(self) -> str:
@@ -112,8 +113,9 @@ class Derivation:
 
     @property
     def result_text(self) -> str:
+        from .ir import free_syms
         from .printers.text import to_text
-        return to_text(self.result)
+        return to_text(self.result, free_syms(self.f))
 
     @property
     def result_latex(self) -> str:
@@ -179,8 +181,10 @@ class Derivation:
         ``numpy`` (the gradient's NumPy); a part left out is absent or ""."""
         from .printers import latex as L
         from .printers.text import to_pretty, to_text
+        from .ir import free_syms
         numbers = number_rules([self], numbers)
         want_tex, want_text = "latex" in parts, "text" in parts
+        inputs = free_syms(self.f)      # they name the sizes in text: rows(X)
 
         def tex(node) -> str:
             return L.to_latex(node, nt) if want_tex else ""
@@ -209,11 +213,12 @@ class Derivation:
                 "number": numbers.get(step.rule),
                 "lhs": lhs_latex(step.lhs),
                 "latex": tex(step.expr),
-                "text": to_pretty(step.expr) if "steps_text" in parts else "",
+                "text": to_pretty(step.expr, inputs) if "steps_text" in parts else "",
                 "note": text,
                 "note_latex": note_tex,
             })
-        res = {"text": to_text(self.result) if want_text else "", "latex": tex(self.result)}
+        res = {"text": to_text(self.result, inputs) if want_text else "",
+               "latex": tex(self.result)}
         if "numpy" in parts:
             res["numpy"] = self.result_numpy
         doc = {
@@ -221,7 +226,7 @@ class Derivation:
             "generator": f"texderive {__version__}",
             "input": {"expr": self.source, "wrt": self.wrt, "let": dict(self.let),
                       "hessian": self.hessian},
-            "function": {"text": to_text(self.f) if want_text else "", "latex": tex(self.f)},
+            "function": {"text": to_text(self.f, inputs) if want_text else "", "latex": tex(self.f)},
             "rules": rules,
             "steps": steps,
             "result": {"kind": self.result_kind, **res, "shape": self.result_shape},
