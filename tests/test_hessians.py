@@ -222,3 +222,53 @@ def test_numeric_check_catches_a_wrong_hessian():
 def test_exact_check_proves(expr, wrt, let):
     d = derive(expr, wrt=wrt, let=let, hessian=True, exact=True)
     assert d.check["status"] == "proved", d.check
+
+
+def test_cli_hessian_and_its_refusal():
+    from click.testing import CliRunner
+    from texderive import cli
+    ok = CliRunner().invoke(cli.main, ["derive", "x'*A*x", "--wrt", "x", "--hessian",
+                                       "--format", "json"])
+    assert ok.exit_code == 0, ok.output
+    import json
+    doc = json.loads(ok.output)
+    assert doc["result"]["kind"] == "hessian" and doc["check"]["passed"]
+    assert doc["input"]["hessian"] is True and "gradient" not in doc
+    bad = CliRunner().invoke(cli.main, ["derive", "A*x", "--wrt", "x", "--hessian"])
+    assert bad.exit_code == 2
+    assert "third-order" in bad.output and "Traceback" not in bad.output
+
+
+def test_deck_hessian_key(tmp_path):
+    from click.testing import CliRunner
+    from texderive import cli
+    deck = tmp_path / "deck.yaml"
+    deck.write_text("title: Newton\nformat: article\nderivations:\n"
+                    "  - title: Logistic regression\n"
+                    "    expr: \"sum(log(1 + exp(X*w))) - y'*X*w\"\n"
+                    "    wrt: w\n    hessian: true\n"
+                    "  - title: Its gradient\n"
+                    "    expr: \"sum(log(1 + exp(X*w))) - y'*X*w\"\n    wrt: w\n",
+                    encoding="utf-8")
+    out = CliRunner().invoke(cli.main, ["build", str(deck)])
+    assert out.exit_code == 0, out.output
+    assert r"\mathbf{H}" in out.output and r"\nabla_{\mathbf{w}} f" in out.output
+
+
+@pytest.mark.parametrize("name", ["xAx", "logdet", "tr_AXCX", "trace_product", "scalar_logdet",
+                                  "logistic"])
+def test_result_text_reads_back_to_the_same_numbers(name):
+    """SPEC 6: result.text is section-1/6 notation over input names that texderive's parser
+    reads back, given the result's shape, to the same numbers."""
+    from texderive import notation, shapes
+    from texderive.evaluate import evaluate
+    case = BY_NAME[name]
+    let = lets(_jcase(case))
+    d = derive(case[1], wrt=case[2], let=let, hessian=True)
+    res = d.to_dict()["result"]
+    tree = shapes.elaborate(notation.parse(res["text"]), res["text"], shapes.parse_let(let),
+                            scalar=False, shape=tuple(res["shape"]))
+    v = _sample(case, np.random.default_rng(5))
+    got = evaluate(tree, v)
+    want = run_numpy(res["numpy"], v)
+    close(vec(got), vec(want), 1e-9)

@@ -294,3 +294,32 @@ def test_check_refuses_a_dense_jacobian_too_large_at_declared_sizes():
         derive("A*X*B", wrt="X", let={"A": "matrix 60 60", "X": "matrix 60 60",
                                       "B": "matrix 60 60"}, check=True)
     assert "entries" in str(ei.value)
+
+
+@pytest.mark.parametrize("name", ["AXB", "Xt", "inv", "row_xtA", "sigmoid_Wx", "softmax",
+                                  "scalar_exp", "XtX"])
+def test_result_text_reads_back_to_the_same_numbers(name):
+    from texderive import notation, shapes
+    case = BY_NAME[name]
+    let = lets(case)
+    res = derive(case[1], wrt=case[2], let=let).to_dict()["result"]
+    tree = shapes.elaborate(notation.parse(res["text"]), res["text"], shapes.parse_let(let),
+                            scalar=False, shape=tuple(res["shape"]))
+    v = sample(case, np.random.default_rng(5))
+    got = evaluate(tree, v)
+    want = run_numpy(res["numpy"], v)
+    close(vec(got), vec(want), 1e-9)
+
+
+def test_latex_of_a_jacobian_compiles(tmp_path):
+    import subprocess
+    d = derive("A*X'*B", wrt="X", let={"A": "matrix p n", "X": "matrix m n", "B": "matrix m q"})
+    tex = d.to_standalone()
+    (tmp_path / "j.tex").write_text(tex, encoding="utf-8")
+    for _ in range(2):
+        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "j.tex"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    log = (tmp_path / "j.log").read_text(encoding="utf-8", errors="replace")
+    assert run.returncode == 0, log[-2000:]
+    assert "Overfull" not in log and "multiply defined" not in log
+    assert r"\mathbf{K}_{m,n}" in tex or r"\mathbf{K}_{n,m}" in tex

@@ -166,6 +166,14 @@ def _best(fn, h0: float, good):
     return best
 
 
+def _size(d, sizes: dict) -> int:
+    """A dimension (a name, a product "m*n" or an int) at the check's sizes."""
+    out = 1
+    for f in ir.dim_factors(d):
+        out *= f if isinstance(f, int) else sizes[f]
+    return out
+
+
 def _direction(shape: tuple, rng) -> "np.ndarray":
     v = rng.standard_normal(shape)
     return v / np.linalg.norm(v)
@@ -180,9 +188,9 @@ def numeric_check_second(f, res, wrt: ir.Sym, kind: str, numpy: str | None, poin
     for sizes in _assignments(_dims_of(f), rng):
         prob = _Second(f, res, wrt, kind, numpy, sizes)
         xs = _shape_of(wrt, sizes)
-        fshape = tuple(int(d) if isinstance(d, int) else sizes[d] for d in f.shape) \
-            if all(isinstance(d, int) or d in sizes for d in f.shape) else None
-        if fshape is None:
+        try:
+            fshape = tuple(_size(d, sizes) for d in f.shape)
+        except KeyError:
             continue
         nx, nf = xs[0] * xs[1], fshape[0] * fshape[1]
         entries = nx * nx if kind == "hessian" else nf * nx

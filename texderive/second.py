@@ -142,6 +142,17 @@ class Vectoriser:
         left = [f for f in fs[:i] if f.shape != (1, 1)]
         right = [f for f in fs[i + 1:] if f.shape != (1, 1)]
         coef = [Num(c)] + scalars
+        if isinstance(u, DiagMat) and (left or right):
+            # diag(u) B = (u 1ᵀ) ⊙ B and A diag(u) = A ⊙ (1 uᵀ): the Hadamard rule then
+            # gives diag(vec B)(1 ⊗ I) du, with no selection matrix
+            self.use("vec_diag")
+            v = u.args[0]
+            if right:
+                b = mul(*right)
+                inner = hadamard(mul(v, Ones(1, b.shape[1])), b)
+                return self.vecform(mul(*coef, *left, inner))
+            a = mul(*left)
+            return self.vecform(mul(*coef, hadamard(a, mul(Ones(a.shape[0], 1), Transpose(v)))))
         if u.shape == (1, 1):
             # a matrix times a scalar differential: vec(F) (vec G)ᵀ, an outer product
             self.use("vec_outer")
@@ -453,14 +464,17 @@ def _vec_note(used: list) -> tuple:
 
 
 def _read_note(rule_id: str, eng: Engine, F: ir.Node) -> tuple:
+    """The read-off step's note: short, with the rule's number (the statement is in the
+    rules block); a Hessian says once that it is symmetric by construction."""
     wrt = eng.wrt
     if rule_id == "identify_hessian":
-        return ("d²f = (d vec X)ᵀ H d vec X: H is the Jacobian of the gradient, "
-                "symmetric by construction",) if wrt.shape != (1, 1) else \
-            ("d²f = f″ dα², read off f″",)
+        if wrt.shape == (1, 1):
+            return ("by ", ("ref", rule_id), ", the second derivative")
+        return ("by ", ("ref", rule_id), "; symmetric by construction (the Jacobian of ",
+                "the gradient)")
     if wrt.shape == (1, 1):
-        return ("read off F′ from dF = F′ d", ("math", wrt))
-    return ("read off J from d vec F = J d vec X",)
+        return ("by ", ("ref", rule_id), ", the derivative with respect to ", ("math", wrt))
+    return ("by ", ("ref", rule_id), ", read off the Jacobian")
 
 
 def _refuse_symmetric(wrt: Sym, what: str) -> None:
