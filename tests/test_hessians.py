@@ -79,6 +79,14 @@ CASES = [
     ("scalar_exp_quad", "exp(alpha)*x'*x + alpha^3", "alpha", {}, {"alpha": (), "x": (3,)},
      lambda v: np.exp(v["alpha"]) * v["x"] @ v["x"] + v["alpha"] ** 3,
      lambda v: np.exp(v["alpha"]) * v["x"] @ v["x"] + 3 * v["alpha"] ** 2, None),
+    # ENGINE.md's table: (a'dx)(b'dx), (a .* dx)'dx, tr(A'(F .* dX .* dX))
+    ("product_of_linear", "(a'*x)*(b'*x)", "x", {}, {"a": (4,), "b": (4,), "x": (4,)},
+     lambda v: (v["a"] @ v["x"]) * (v["b"] @ v["x"]),
+     lambda v: v["a"] * (v["b"] @ v["x"]) + v["b"] * (v["a"] @ v["x"]), None),
+    ("hadamard_cubic", "sum(a .* x .^ 3)", "x", {}, {"a": (4,), "x": (4,)},
+     lambda v: np.sum(v["a"] * v["x"] ** 3), lambda v: 3 * v["a"] * v["x"] ** 2, None),
+    ("hadamard_exp", "sum(A .* exp(X))", "X", {}, {"A": (2, 3), "X": (2, 3)},
+     lambda v: np.sum(v["A"] * np.exp(v["X"])), lambda v: v["A"] * np.exp(v["X"]), None),
     ("rayleigh", "x'*A*x/(x'*x)", "x", {}, {"x": (3,), "A": (3, 3)},
      lambda v: v["x"] @ v["A"] @ v["x"] / (v["x"] @ v["x"]),
      lambda v: ((v["A"] + v["A"].T) @ v["x"] * (v["x"] @ v["x"])
