@@ -211,12 +211,12 @@ def test_web_outputs_never_write_bm(bold, macros):
 
 # --- start-up: what a checked snippet loads, and the template cache -----------------
 
-def test_a_checked_snippet_loads_no_sympy_yaml_pylatexenc_or_ipython(tmp_path):
+def test_a_checked_snippet_loads_no_sympy_yaml_pylatexenc_ipython_or_numpy_random(tmp_path):
     code = ("import sys\nfrom texderive.cli import main\n"
             f"try:\n    main(['derive', 'tr(A*X*B)', '--wrt', 'X', '-o', {str(tmp_path / 's.tex')!r}],"
             " prog_name='texderive')\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-            "print(sorted(m for m in ('sympy', 'yaml', 'pylatexenc', 'IPython', 'numpy', 'jinja2') "
-            "if m in sys.modules))\n")
+            "print(sorted(m for m in ('sympy', 'yaml', 'pylatexenc', 'IPython', 'numpy', 'jinja2', "
+            "'numpy.random') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     assert out.strip().splitlines()[-1] == "['jinja2', 'numpy']"
