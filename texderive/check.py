@@ -62,7 +62,9 @@ from .sampling import Rng
 
 TOLERANCE = 1e-5
 COND_MAX = 1e6
-STRATEGIES = ("normal", "positive", "shifted", "uniform")
+# "interior": the constants uniform positive and the variable near 0, inside a log-barrier
+# such as -sum(log(b - A*x)) that the other strategies miss
+STRATEGIES = ("normal", "positive", "shifted", "uniform", "interior")
 TRIES = 3                 # draws per strategy before the next one
 DIRECTIONS = 2            # random directions per point
 MARGIN = 1e-3             # distance kept from the edge of a domain (log, sqrt, 1/x, abs)
@@ -178,6 +180,16 @@ def _sample(sym: ir.Sym, shape: tuple, strategy: str, rng) -> "np.ndarray":
     return a
 
 
+def draw_values(syms, wrt: ir.Sym, sizes: dict, strategy: str, rng) -> dict:
+    """Values of every variable for one draw of a strategy (see ``STRATEGIES``)."""
+    if strategy != "interior":
+        return {s.name: _sample(s, _shape_of(s, sizes), strategy, rng) for s in syms}
+    out = {s.name: _sample(s, _shape_of(s, sizes), "uniform", rng) for s in syms}
+    w = 0.01 * rng.standard_normal(_shape_of(wrt, sizes))
+    out[wrt.name] = (w + w.T) / 2 if wrt.kind == "symmetric" else w
+    return out
+
+
 def _domain_ok(ev: Evaluator, nodes) -> bool:
     """Whether every sub-expression of f is finite and safely inside its domain here."""
     for n in nodes:
@@ -231,7 +243,7 @@ class _Problem:
         self.grad_extra = _grad_dims(grad, wrt, sizes)
 
     def draw(self, strategy: str, rng) -> dict:
-        return {s.name: _sample(s, _shape_of(s, self.sizes), strategy, rng) for s in self.syms}
+        return draw_values(self.syms, self.wrt, self.sizes, strategy, rng)
 
     def f_at(self, values: dict):
         """(f, Evaluator) at a point, f None when the point is outside f's domain."""

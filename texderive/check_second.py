@@ -24,7 +24,7 @@ import numpy as np
 
 from . import ir
 from .check import (DIRECTIONS, MAX_ENTRIES, NO_POINT, ROUGH, STRATEGIES, TOLERANCE, TRIES,
-                    _assignments, _dims_of, _domain_ok, _result, _sample, _shape_of,
+                    _assignments, _dims_of, _domain_ok, _result, _shape_of, draw_values,
                     _too_large, _unique_nodes)
 from .errors import CheckError
 from .evaluate import Evaluator, bind_dims
@@ -79,7 +79,7 @@ class _Second:
         self.f_nodes = _unique_nodes(f)
 
     def draw(self, strategy: str, rng) -> dict:
-        return {s.name: _sample(s, _shape_of(s, self.sizes), strategy, rng) for s in self.syms}
+        return draw_values(self.syms, self.wrt, self.sizes, strategy, rng)
 
     def f_at(self, values: dict):
         ev = Evaluator(values, dims=self.sizes)
