@@ -511,3 +511,34 @@ def test_unicode_digits_are_not_numbers(latex):
     """A superscript digit is not ASCII: a ParseError with a column, never a ValueError."""
     with pytest.raises(ParseError):
         parse_latex(latex)
+
+
+@pytest.mark.parametrize("latex", [r"\sin^{-1}\alpha", r"\sin^{-1}(\alpha)", r"\log^{-2} x",
+                                   r"\operatorname{tr}^{-1}(\mathbf{X})", r"\cos^{(-1)} x"])
+def test_a_negative_power_on_a_function_name_is_refused(latex):
+    """Issue 12 item 9: \\sin^{-1}\\alpha is arcsin to most readers; it was read as 1/sin."""
+    with pytest.raises(ParseError, match="is ambiguous: the inverse function of"):
+        parse_latex(latex)
+
+
+def test_a_power_after_the_argument_and_a_positive_power_stay():
+    same(r"(\sin\alpha)^{-1}", "sin(alpha)^-1")
+    same(r"\sin^2\alpha", "sin(alpha)^2")
+
+
+@pytest.mark.parametrize("latex, name", [(r"\operatorname{softmax}(\mathbf{z})", "softmax"),
+                                         (r"\max(\mathbf{x})", "max"),
+                                         (r"\operatorname{logsumexp}(\mathbf{z})", "logsumexp")])
+def test_unknown_functions_in_latex(latex, name):
+    with pytest.raises(ParseError, match=f"unknown function '?{name}"):
+        parse_latex(latex)
+
+
+def test_kronecker_notation_reads_as_plain():
+    let = {"X": "matrix m n", "A": "matrix m m", "B": "matrix n n"}
+    same(r"\operatorname{vec}(\mathbf{X})^\top(\mathbf{B} \otimes \mathbf{A})\operatorname{vec}(\mathbf{X})",
+         "vec(X)'*kron(B, A)*vec(X)", let)
+    k = shapes.elaborate(parse_latex(r"\mathbf{K}_{m,n}"), "", shapes.parse_let(let), scalar=False)
+    assert k.shape == ("m*n", "m*n") and k.args[0].shape == ("m", "n")
+    with pytest.raises(ParseError, match="otimes needs a factor on each side"):
+        parse_latex(r"\otimes \mathbf{A}")

@@ -907,6 +907,8 @@ class _Converter:
             self.function(cur, FUNC_WORDS[word], mac.pos, arg.end)
         elif word == "I":
             self.finish_name(cur, "I", mac.pos, arg.end)
+        elif word in notation.UNKNOWN_FUNCTIONS:
+            raise self.err(notation.unknown_function_message(word), mac.pos, arg.end)
         else:
             shown = self.src[mac.pos:arg.end]
             shown = shown if len(shown) <= 40 else shown[:40] + "..."
@@ -921,6 +923,16 @@ class _Converter:
             self.exponent(cur, caret)
             power = self.toks[start:]
             del self.toks[start:]
+            body = power[1:]
+            while body and body[0].kind == "(":
+                body = body[1:]
+            if power[0].text == "^" and body and body[0].kind == "op" and body[0].text == "-":
+                end_ = cur.items[cur.i - 1].end
+                shown = self.src[pos:end_]
+                raise self.err(f"{shown} is ambiguous: the inverse function of {key} (which "
+                               f"texderive does not have) or a power of its value; for the "
+                               f"power write it after the argument: ({self.src[pos:end]} x)"
+                               f"{self.src[caret.pos:end_]}", pos, end_)
         nxt = cur.peek()
         if nxt is None or nxt.kind == "close" or _is_char(nxt, ",") or self.binop(nxt):
             raise self.err(f"{self.src[pos:end]} needs an argument", pos, end)
