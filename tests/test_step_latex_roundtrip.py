@@ -127,12 +127,30 @@ def printed(d):
     yield "f", d.f
     for i, step in enumerate(d.steps):
         yield f"step {i + 1} ({step.rule})", step.expr
-    yield "result", d.gradient
+    yield "result", d.result
+
+
+SECOND = [   # SPEC section 6: Jacobians and Hessians, with kron, vec and K in their steps
+    ("log(det(X))", "X", {}, True),
+    ("x'*A*x", "x", {}, True),
+    ("tr(A*X*B*X')", "X", {"X": "matrix m n"}, True),
+    ("tr(X*A*X)", "X", {}, True),
+    ("A*x", "x", {}, False),
+    ("X*A", "X", {"X": "matrix m n", "A": "matrix n p"}, False),
+    ("inv(X)", "X", {}, False),
+    ("x*x'", "x", {}, False),
+    ("alpha*X + alpha^2*A", "alpha", {}, False),
+]
+
+
+@pytest.mark.parametrize("expr, wrt, let, hessian", SECOND, ids=[c[0] for c in SECOND])
+def test_jacobian_and_hessian_steps_read_back(expr, wrt, let, hessian):
+    test_every_printed_formula_reads_back_to_its_own_tree(expr, wrt, let, expr, hessian)
 
 
 @pytest.mark.parametrize("expr, wrt, let, label", CASES, ids=[c[3] for c in CASES])
-def test_every_printed_formula_reads_back_to_its_own_tree(expr, wrt, let, label):
-    d = derive(expr, wrt=wrt, let=let)
+def test_every_printed_formula_reads_back_to_its_own_tree(expr, wrt, let, label, hessian=False):
+    d = derive(expr, wrt=wrt, let=let, hessian=hessian) if hessian else derive(expr, wrt, let=let)
     decl, sizes = declarations(d.f)
     for nt in NOTATIONS:
         for where, node in printed(d):
