@@ -336,3 +336,18 @@ def test_one_minus_sigmoid_is_sigmoid_of_minus_but_still_collects():
     # the derivative of sigmoid stays as books write it
     assert derive("sum(sigmoid(X*w))", wrt="w").gradient_text == \
         "X'*(sigmoid(X*w) .* (ones - sigmoid(X*w)))"
+
+
+def test_half_powers_are_square_roots():
+    """s^(-1/2) is 1/sqrt(s): d'*x*(a'*X*b)^0.5*y'*c wrt X."""
+    case = Case("sqrt_power", "d'*x*(a'*X*b)^0.5*y'*c", "X",
+                {"d": "vector k", "x": "vector k", "a": "vector m", "X": "matrix m n",
+                 "b": "vector n", "y": "vector p", "c": "vector p"},
+                lambda v: float((v["d"] @ v["x"]) * np.sqrt(v["a"] @ v["X"] @ v["b"])
+                                * (v["y"] @ v["c"])),
+                kinds={"a": "positive", "X": "positive", "b": "positive"})
+    d = derive(case.expr, wrt=case.wrt, let=case.let)
+    assert d.gradient_text == "1/2*(d'*x)*(y'*c)*a*b'/sqrt(a'*X*b)"
+    code = d.to_dict()["gradient"]["numpy"]
+    assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v), code) == \
+        POINTS * DIRECTIONS

@@ -299,6 +299,10 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         b, e = kids
         if isinstance(e, Num) and e.value == 1:
             return b
+        if isinstance(e, Num) and e.value in (Fraction(1, 2), Fraction(-1, 2)) \
+                and not isinstance(b, Num):
+            r = Func("sqrt", b)                   # s^(1/2) = sqrt(s), s^(-1/2) = 1/sqrt(s)
+            return r if e.value > 0 else Pow(r, Num(-1))
         if isinstance(e, Num) and e.value.denominator == 1 and isinstance(b, MatMul):
             c, fs = coef_split(b)
             if c != 1 and fs and abs(e.value) <= 16:
