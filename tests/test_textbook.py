@@ -351,3 +351,11 @@ def test_half_powers_are_square_roots():
     code = d.to_dict()["gradient"]["numpy"]
     assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v), code) == \
         POINTS * DIRECTIONS
+
+
+def test_sum_of_a_row_of_column_sums_is_the_sum():
+    """sum(ones'*X) = ones'*X*ones = sum(X); sum(X*ones) = sum(X)."""
+    d = derive("sum(X)*sum(ones'*X)", wrt="X")
+    assert d.gradient_text == "2*sum(X)*ones"
+    d = derive("sum(X*ones)^2", wrt="X", check=True)
+    assert d.gradient_text == "2*sum(X)*ones"

@@ -346,6 +346,13 @@ def sum_of(v: ir.Node) -> ir.Node:
         rest = [f for f in fs if f.shape != (1, 1)]
         if (c != 1 or scal) and rest:          # sum(c*s*V) = c*s*sum(V)
             return mul(Num(c), *scal, sum_of(mul(*rest)))
+    if isinstance(v, MatMul) and len(v.args) >= 2:
+        # sum(ones'*M) = ones'*M*ones = sum(M), and sum(M*ones) = sum(M)
+        first, last = v.args[0], v.args[-1]
+        if isinstance(first, Ones) and first.args[0] == 1 and v.shape[0] == 1:
+            return sum_of(mul(*v.args[1:]))
+        if isinstance(last, Ones) and last.args[1] == 1 and v.shape[1] == 1:
+            return sum_of(mul(*v.args[:-1]))
     if isinstance(v, Ones):
         r, c = v.args
         d = ir.dim_mul(r, c)
