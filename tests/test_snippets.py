@@ -224,3 +224,103 @@ def test_all_snippets_input_into_one_paper_compile(tmp_path):
                           capture_output=True, timeout=300)
     log = (tmp_path / "paper.log").read_text(encoding="latin-1")
     assert proc.returncode == 0 and texlog.problems(log) == [], log[-2000:]
+
+
+# --- init --paper: the Makefile pattern -------------------------------------------------
+
+def make(folder, *args):
+    import sys
+    root = pathlib.Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "openin_any": "p"}
+    return subprocess.run(["make", "-C", str(folder), f"TEXDERIVE={sys.executable} -m texderive.cli",
+                           *args], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=600)
+
+
+def stamps(folder: pathlib.Path) -> dict:
+    """Each snippet's inode: an atomic rewrite (os.replace) gives the file a new one."""
+    return {p.name: p.stat().st_ino for p in sorted(folder.glob("*.tex"))}
+
+
+def bump(path: pathlib.Path) -> None:
+    """Make ``path`` clearly newer than everything made so far, without a time in the
+    future: every file of the project moves 10 s into the past, then ``path`` is touched."""
+    for p in path.parent.rglob("*"):
+        st = p.stat()
+        os.utime(p, ns=(st.st_atime_ns - 10**10, st.st_mtime_ns - 10**10))
+    os.utime(path)
+
+
+def test_init_paper_writes_a_snippets_project(tmp_path):
+    result = run("init", "--paper", tmp_path / "p")
+    assert result.exit_code == 0
+    assert sorted(os.listdir(tmp_path / "p")) == ["Makefile", "paper.tex", "paper.yaml",
+                                                   "texderive.sty"]
+    d = deck.load(tmp_path / "p" / "paper.yaml")
+    names = [deck.snippet_name(e) for e in d.entries]
+    tex = (tmp_path / "p" / "paper.tex").read_text()
+    assert d.format == "snippets" and len(names) == 4
+    assert [f"\\input{{generated/{n}}}" in tex for n in names] == [True] * 4
+    assert run("init", "--paper", tmp_path / "p").exit_code == 2       # never overwrites
+
+
+@pytest.mark.latex
+def test_init_paper_makefile_rebuilds_only_what_changed(tmp_path):
+    texlog.need("pdflatex", "latexmk", "make")
+    folder = tmp_path / "p"
+    assert run("init", "--paper", folder).exit_code == 0
+    first = make(folder)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    pdf, gen = folder / "build" / "paper.pdf", folder / "generated"
+    assert pdf.stat().st_size > 10_000
+    log = (folder / "build" / "paper.log").read_text(encoding="latin-1")
+    assert texlog.problems(log) == []
+    assert (folder / ".texderive-version").read_text().startswith("texderive ")
+    assert make(folder, "-q").returncode == 0                   # up to date
+    second = make(folder)
+    assert "Nothing to be done" in second.stdout and "texderive" not in second.stdout
+    # a touched deck with the same content: texderive rewrites no snippet, LaTeX does not run
+    before = stamps(gen)
+    bump(folder / "paper.yaml")
+    assert make(folder, "-q").returncode == 1
+    third = make(folder)
+    assert third.returncode == 0 and "0 of 4 snippets written" in third.stderr
+    assert stamps(gen) == before and "Run number" not in third.stdout + third.stderr
+    assert make(folder, "-q").returncode == 0
+    # one derivation changed: only its snippet is rewritten, and the PDF rebuilt
+    deck_path = folder / "paper.yaml"
+    deck_path.write_text(deck_path.read_text().replace("tr(A*X*B)", "tr(A*X*B*X)"))
+    bump(deck_path)
+    fourth = make(folder)
+    assert fourth.returncode == 0 and "1 of 4 snippets written" in fourth.stderr
+    after = stamps(gen)
+    assert [n for n in after if after[n] != before[n]] == ["a-trace.tex"]
+    assert "Run number 1 of rule 'pdflatex'" in fourth.stdout + fourth.stderr
+    assert make(folder, "-q").returncode == 0
+    # another texderive version: the sty and the PDF's recipe run again
+    (folder / ".texderive-version").write_text("texderive 0.0.1\n")
+    assert make(folder, "-q").returncode == 1
+    fifth = make(folder)
+    assert fifth.returncode == 0 and "sty -o texderive.sty" in fifth.stdout
+    assert make(folder, "-q").returncode == 0
+    # a deleted snippet comes back
+    (gen / "logdet.tex").unlink()
+    bump(folder / "paper.tex")
+    assert make(folder).returncode == 0 and (gen / "logdet.tex").exists()
+
+
+@pytest.mark.latex
+def test_init_lecture_makefile_make_q_and_version(tmp_path):
+    texlog.need("pdflatex", "latexmk", "make")
+    folder = tmp_path / "l"
+    assert run("init", folder).exit_code == 0
+    assert make(folder).returncode == 0
+    assert make(folder, "-q").returncode == 0
+    bump(folder / "deck.yaml")
+    assert make(folder, "-q").returncode == 1
+    again = make(folder)
+    assert again.returncode == 0 and "Nothing to do for 'deck.tex'" in again.stdout
+    assert make(folder, "-q").returncode == 0
+    (folder / ".texderive-version").write_text("texderive 0.0.1\n")
+    assert make(folder, "-q").returncode == 1
+    assert make(folder).returncode == 0 and make(folder, "-q").returncode == 0

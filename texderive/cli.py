@@ -18,6 +18,7 @@ import contextlib
 import click
 
 from . import __version__
+from .starter import STARTER_DECK, STARTER_MAKEFILE  # noqa: F401 (plain text, no imports)
 
 FORMATS = ("latex", "standalone", "beamer", "markdown", "text", "json", "numpy", "python")
 #: The notation flags and their values, the default first: the LaTeX printer's
@@ -280,86 +281,37 @@ def write_snippets(directory: str, snippets, *, force: bool = False) -> int:
     return sum(write_atomic(path, text, force=force) for path, text in paths)
 
 
-STARTER_DECK = """\
-# A texderive deck: 'make' turns it into deck.tex and build/deck.pdf.
-# Keys: title, subtitle, author, institute, format (beamer | article), style (chain | steps),
-# reveal (true: uncover each derivation line by line), check (numeric | exact | none),
-# notation (bold: mathbf | bm | none, transpose: top | mathsf | T, trace: tr | Tr,
-#           gradient: nabla | partial, equals: overset | stackrel, macros: true | false),
-# let (declarations shared by every derivation), derivations (a list).
-# Each derivation: title, text, expr, wrt, and optionally let, latex (true: expr is LaTeX).
-title: Matrix derivatives by the differential method
-author: Your Name
-format: beamer
-style: chain
-notation:
-  bold: mathbf
-  transpose: top
-let:
-  S: symmetric n
-derivations:
-  - title: Least squares
-    text: A is a constant matrix and b a constant vector.
-    expr: norm(A*x - b)^2
-    wrt: x
-  - title: A trace
-    text: The trace trick moves dX to the end.
-    expr: tr(A*X*B)
-    wrt: X
-  - title: A log-determinant
-    expr: log(det(X'*X))
-    wrt: X
-  - title: A symmetric variable
-    text: For a symmetric S the gradient is the symmetric (H + H')/2.
-    expr: logdet(S) - tr(B*S)
-    wrt: S
-"""
-
-STARTER_MAKEFILE = """\
-# Builds build/deck.pdf from deck.yaml: run 'make'.
-.DELETE_ON_ERROR:
-TEXDERIVE ?= texderive
-LATEXMK ?= latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error -outdir=build
-
-all: build/deck.pdf
-
-# texderive rewrites deck.tex only when it changes, so the PDF is rebuilt only then.
-deck.stamp: deck.yaml
-\t$(TEXDERIVE) build deck.yaml -o deck.tex
-\ttouch $@
-
-# An empty recipe: make looks at deck.tex again after the stamp's recipe ran.
-deck.tex: deck.stamp ;
-
-build/deck.pdf: deck.tex texderive.sty
-\t@test -f deck.tex || $(TEXDERIVE) build deck.yaml -o deck.tex
-\t$(LATEXMK) deck.tex
-\t@touch $@
-
-clean:
-\trm -rf build deck.tex deck.stamp
-
-.PHONY: all clean
-"""
-
-
 @main.command()
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--paper", is_flag=True,
+              help="a paper instead of a lecture: paper.yaml (format: snippets), paper.tex "
+                   "that \\input's the snippets, and a Makefile")
 @click.option("--force", is_flag=True, help="overwrite the files if they exist")
-def init(directory, force):
+def init(directory, paper, force):
     """Start a lecture: a starter deck, a Makefile and texderive.sty in DIR.
 
-    Then 'make -C DIR' builds DIR/build/deck.pdf with latexmk.  Existing
-    files are never overwritten unless --force is given.
+    Then 'make -C DIR' builds DIR/build/deck.pdf with latexmk.  With --paper,
+    a paper instead: paper.yaml, whose derivations 'make' writes as snippets
+    into DIR/generated/, and paper.tex, which \\input's them into
+    DIR/build/paper.pdf.  The Makefiles rebuild only what changed (also when
+    texderive's version changes), and 'make -q' tells whether all is up to
+    date.  Existing files are never overwritten unless --force is given.
 
     \b
-    Example:
+    Examples:
       texderive init my-lecture
       cd my-lecture && make
+      texderive init --paper my-paper && make -C my-paper
     """
     import os
+    from . import starter
     from .render import sty
-    files = {"deck.yaml": STARTER_DECK, "Makefile": STARTER_MAKEFILE, "texderive.sty": sty()}
+    if paper:
+        files = {"paper.yaml": starter.PAPER_DECK, "paper.tex": starter.PAPER_TEX,
+                 "Makefile": starter.PAPER_MAKEFILE, "texderive.sty": sty()}
+    else:
+        files = {"deck.yaml": starter.STARTER_DECK, "Makefile": starter.STARTER_MAKEFILE,
+                 "texderive.sty": sty()}
     paths = {name: os.path.join(directory, name) for name in files}
     taken = [p for p in paths.values() if os.path.lexists(p)]
     if taken and not force:
