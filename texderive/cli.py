@@ -282,6 +282,41 @@ def write_snippets(directory: str, snippets, *, force: bool = False) -> int:
 
 
 @main.command()
+@click.argument("deck_file", metavar="DECK.yaml", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              metavar="NAME.zip", help="the zip to write (only if its content changes)")
+@click.option("--force", is_flag=True,
+              help="replace the file even if texderive did not write it")
+@click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
+              help="a folder of *.tex.jinja templates that override the packaged ones")
+@click.option("--no-check", is_flag=True, help="skip the numeric checks")
+def bundle(deck_file, output, force, template_dir, no_check):
+    """Pack a deck as a zip that Overleaf takes as a new project.
+
+    The zip holds main.tex (the deck's document; for a 'format: snippets'
+    deck an article that \\input's each snippet, under its title, from
+    generated/), the generated files, and texderive.sty when the notation
+    uses its macros.  main.tex compiles with pdfLaTeX, XeLaTeX and LuaLaTeX.
+    The same deck always gives the same bytes.
+
+    \b
+    Example:
+      texderive bundle paper.yaml -o paper.zip
+      (Overleaf: New Project > Upload Project > paper.zip)
+    """
+    from . import bundle as bundles
+    from . import deck
+    if output == "-":
+        raise InputError("a bundle is a zip file: give -o NAME.zip, not '-'")
+    with _errors():
+        d = deck.load(deck_file)
+        data = bundles.zip_bytes(bundles.files(d, template_dir=template_dir,
+                                               check="none" if no_check else None))
+        from .io import write_atomic
+        write_atomic(output, data, force=force, owned=bundles.is_bundle)
+
+
+@main.command()
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--paper", is_flag=True,
               help="a paper instead of a lecture: paper.yaml (format: snippets), paper.tex "
