@@ -199,6 +199,7 @@ class Elaborator:
         self.used = {s for _, (_, sizes) in let.items() for s in sizes if isinstance(s, str)}
         self.pool = 0
         self.consts = []
+        self.greek_broadcasts = []  # (name, sum syntax, the array's E): see remarks()
 
     # -- helpers -----------------------------------------------------------
     def text(self, syn: Syn) -> str:
@@ -328,14 +329,39 @@ class Elaborator:
         if (sa and is_open(b.shape)) or (sb and is_open(a.shape)):
             sa = sb = False           # a size still open (ones'*x) is fixed by the sum, not broadcast
         if sa and not sb:
+            self._note_greek(a, b, syn, False)
             a = self._broadcast(a, b.shape, a.syn)
         elif sb and not sa:
+            self._note_greek(b, a, syn, syn.kind == "sub")
             b = self._broadcast(b, a.shape, b.syn)
         else:
             self.unify_shapes(syn, [(a.syn, a.shape), (b.syn, b.shape)], a.shape, b.shape)
         return E("add", (a, b), a.shape, syn)
 
     _sub = _add
+
+    def _note_greek(self, scalar: E, array: E, syn, subtracted: bool) -> None:
+        """An undeclared Greek name (a scalar by the naming rule) added to an array."""
+        while scalar.op == "neg":
+            scalar = scalar.kids[0]
+        if scalar.op == "sym" and scalar.data[1] == "scalar" and scalar.data[0] not in self.let \
+                and split_name(scalar.data[0])[0] in GREEK:
+            self.greek_broadcasts.append((scalar.data[0], syn, array, subtracted))
+
+    def remarks(self) -> list:
+        """Warnings (SPEC section 7), after the shapes are resolved: a Greek scalar added
+        to or subtracted from a vector, with the declaration that makes it a vector."""
+        out = []
+        for name, syn, array, subtracted in self.greek_broadcasts:
+            if not (is_one(array.shape[1]) and not is_one(array.shape[0])):
+                continue
+            how = "subtracted from" if subtracted else "added to"
+            msg = (f"{name} is a scalar by the naming rule (a Greek letter): in "
+                   f"{self.text(syn)} it is {how} every entry of a vector; "
+                   f"if {name} is a vector, declare it with --let '{name}: vector'")
+            if msg not in out:
+                out.append(msg)
+        return out
 
     def _mul(self, syn, left=None):
         a, b = self._left(syn, left), self.elab(syn.kids[1])
@@ -621,8 +647,10 @@ class Builder:
         return ir.Func(e.data, self.build(e.kids[0]))
 
 
-def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True) -> ir.Node:
-    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f)."""
+def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True,
+              warnings: list | None = None) -> ir.Node:
+    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f).
+    Non-fatal remarks (SPEC section 7) are appended to ``warnings`` when it is given."""
     el = Elaborator(source, let)
     e = el.elab(syn)
     if scalar:
@@ -634,6 +662,8 @@ def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True) -> ir.Node:
                              pos=syn.pos, source=source, length=syn.end - syn.pos) from None
     if scalar:
         el.check_consts()           # in f; a gradient read back may take its size from wrt
+    if warnings is not None:
+        warnings.extend(el.remarks())
     try:
         return Builder().build(e)
     except ValueError as exc:       # an IR constructor refused: a shape the first pass missed

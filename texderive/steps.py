@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 
-from . import __version__
+from . import __version__, ir
 from .errors import TexderiveError
 from .rules import BASIC, BY_ID
 
 #: The version of the JSON document's layout (SPEC section 7), a top-level integer.
 SCHEMA_VERSION = 1
 
-LHS = ("y", "dy", "grad")
+LHS = ("y", "dy", "grad", "G")   # G: the read-off gradient of a symmetric variable as a general matrix
 
 
 class Step:
@@ -70,10 +70,11 @@ class Derivation:
     """The result of :func:`texderive.derive`: input, steps, gradient, check."""
 
     def __init__(self, *, source: str, wrt: str, let: dict, latex_input: bool, f, wrt_sym,
-                 steps, gradient, check=None):
+                 steps, gradient, check=None, warnings=()):
         self.source, self.wrt, self.let, self.latex_input = source, wrt, dict(let), latex_input
         self.f, self.wrt_sym, self.steps, self.gradient = f, wrt_sym, tuple(steps), gradient
         self.check = check
+        self.warnings = tuple(warnings)      # non-fatal remarks (SPEC section 7)
 
     # -- conveniences --------------------------------------------------------
     @property
@@ -136,6 +137,8 @@ class Derivation:
                 return "y"
             if kind == "dy":
                 return L.dy(nt)
+            if kind == "G":
+                return L.to_latex(ir.Sym("G", "matrix", *self.wrt_sym.shape), nt)
             return L.gradient_lhs(self.wrt_sym, nt)
 
         used = []
@@ -174,6 +177,8 @@ class Derivation:
         }
         if self.check is not None:
             doc["check"] = dict(self.check)
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
         return doc
 
     # -- outputs (SPEC section 7): what ``derive --format X`` prints --------------
