@@ -79,8 +79,9 @@ class Derivation:
     # -- conveniences --------------------------------------------------------
     @property
     def gradient_text(self) -> str:
+        from .ir import free_syms
         from .printers.text import to_text
-        return to_text(self.gradient)
+        return to_text(self.gradient, free_syms(self.f))
 
     @property
     def gradient_numpy(self) -> str:
@@ -126,8 +127,10 @@ class Derivation:
         ``numpy`` (the gradient's NumPy); a part left out is absent or ""."""
         from .printers import latex as L
         from .printers.text import to_pretty, to_text
+        from .ir import free_syms
         numbers = number_rules([self], numbers)
         want_tex, want_text = "latex" in parts, "text" in parts
+        inputs = free_syms(self.f)      # they name the sizes in text: rows(X)
 
         def tex(node) -> str:
             return L.to_latex(node, nt) if want_tex else ""
@@ -158,11 +161,11 @@ class Derivation:
                 "number": numbers.get(step.rule),
                 "lhs": lhs_latex(step.lhs),
                 "latex": tex(step.expr),
-                "text": to_pretty(step.expr) if "steps_text" in parts else "",
+                "text": to_pretty(step.expr, inputs) if "steps_text" in parts else "",
                 "note": text,
                 "note_latex": note_tex,
             })
-        gradient = {"text": to_text(self.gradient) if want_text else "", "latex": tex(self.gradient)}
+        gradient = {"text": to_text(self.gradient, inputs) if want_text else "", "latex": tex(self.gradient)}
         if "numpy" in parts:
             from .printers.numpy import to_numpy
             gradient["numpy"] = to_numpy(self.gradient, self.f, self.wrt_sym)
@@ -170,7 +173,7 @@ class Derivation:
             "schema_version": SCHEMA_VERSION,
             "generator": f"texderive {__version__}",
             "input": {"expr": self.source, "wrt": self.wrt, "let": dict(self.let)},
-            "function": {"text": to_text(self.f) if want_text else "", "latex": tex(self.f)},
+            "function": {"text": to_text(self.f, inputs) if want_text else "", "latex": tex(self.f)},
             "rules": rules,
             "steps": steps,
             "gradient": gradient,
