@@ -61,7 +61,7 @@ def _jobs() -> dict:
     jobs["snippets-article"] = (ARTICLE % ("", "", _inputs(one)), one, 1)
     jobs["snippets-twocolumn"] = (ARTICLE % ("[a4paper,twocolumn]", "", _inputs(two)), two, 1)
     jobs["snippets-physics"] = (ARTICLE % ("", "\\usepackage{physics}\n", _inputs(chains)), chains, 1)
-    uses = ("Hand-written: \\(\\tr(\\mathbf{A}\\mathbf{X}) + \\dd\\mathbf{X} + \\mathbf{X}^\\T"
+    uses = ("Hand-written: \\(\\tr(\\mathbf{A}\\mathbf{X}) + \\dd\\mathbf{X} + \\mathbf{X}\\T"
             " + \\grad{\\mathbf{X}} f\\).\n")
     for order, packages in (("after", "\\usepackage{texderive}\n\\usepackage{physics}\n"),
                             ("before", "\\usepackage{physics}\n\\usepackage{texderive}\n")):
