@@ -62,7 +62,10 @@ def find_wrt(f: ir.Node, wrt: str, source: str) -> ir.Sym:
 def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = False,
            exact: bool = False, exact_timeout: float = 60.0):
     from .engine import derive_ir
+    from .limits import exact_timeout as valid_timeout
     from .steps import Derivation
+    if check or exact:
+        exact_timeout = valid_timeout(exact_timeout)      # an option, not the expression
     try:
         decls = shapes.parse_let(let)
         raw_let = _raw_let(let)
