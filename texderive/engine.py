@@ -57,6 +57,7 @@ class Engine:
     def __init__(self, f: ir.Node, ctx: Ctx):
         self.f, self.ctx, self.wrt = f, ctx, ctx.wrt
         self.dX = D(ctx.wrt)
+        self.dlhs = "dy"                   # the left-hand side of the differential steps
         self._dep = {}
         self._hasd = {}
         self.steps = []
@@ -67,7 +68,9 @@ class Engine:
         """Does n depend on the variable?"""
         r = self._dep.get(n)
         if r is None:
-            r = n == self.wrt or any(self.dep(c) for c in n.children)
+            # commutation(X) is a constant: X gives only its shape
+            r = n == self.wrt or (type(n) is not ir.Commutation
+                                  and any(self.dep(c) for c in n.children))
             self._dep[n] = r
         return r
 
@@ -176,7 +179,7 @@ class Engine:
             dy, _ = self._rewrite_d(dy, chosen.get)
             if shown < MAX_D_STEPS:
                 shown += 1
-                self.record(rule_id, "dy", dy, _d_note(rule_id, ctx))
+                self.record(rule_id, self.dlhs, dy, _d_note(rule_id, ctx))
             elif rule_id not in merged:
                 merged.append(rule_id)
         if merged:
@@ -187,7 +190,7 @@ class Engine:
                     note.append(", " if i < len(merged) - 1 else " and ")
                 note.append(("ref", rid) if BY_ID[rid].number or BY_ID[rid].stated else BY_ID[rid].note)
             note.append(", applied repeatedly")
-            self.record(merged[0], "dy", dy, tuple(note))
+            self.record(merged[0], self.dlhs, dy, tuple(note))
         return dy
 
     def open_differentials(self, dy: ir.Node) -> list:
@@ -244,8 +247,14 @@ class Engine:
             i = idx[0]
             build = mul if isinstance(n, MatMul) else hadamard
             return [build(*n.args[:i], s, *n.args[i + 1:]) for s in self.split(n.args[i])]
-        if isinstance(n, (Trace, Transpose, Sum, DiagMat, DiagVec)):
+        if isinstance(n, (Trace, Transpose, Sum, DiagMat, DiagVec, ir.Vec)):
             return [type(n)(s) for s in self.split(n.args[0])]
+        if isinstance(n, ir.Kron):
+            a, b = n.args
+            if self.has_d(a) and not self.has_d(b):
+                return [ir.Kron(s, b) for s in self.split(a)]
+            if self.has_d(b) and not self.has_d(a):
+                return [ir.Kron(a, s) for s in self.split(b)]
         return [n]
 
     def to_term(self, t: ir.Node) -> "Term":
@@ -511,14 +520,55 @@ def _d_linearity(e: Engine, p, ctx):
                 continue
             c, fs = canon.coef_split(t)
             out.append(mul(Num(c), D(mul(*fs))) if c != 1 and fs else D(t))
+        ctx.setdefault("lin", []).append(Add)
         return add(*out) if out else canon.zero_like(p)
     if isinstance(p, MatMul):
         c, fs = canon.coef_split(p)
         if c != 1 and fs:
+            ctx.setdefault("lin", []).append(MatMul)
             return mul(Num(c), D(mul(*fs)))
-    if isinstance(p, (Sum, DiagMat, DiagVec)):
+    if isinstance(p, (Sum, DiagMat, DiagVec, ir.Vec)):
+        ctx.setdefault("lin", []).append(type(p))
         return type(p)(D(p.args[0]))
     return None
+
+
+def _linearity_note(kinds: list) -> tuple:
+    """The part of linearity a step used: d(aX + bY) = a dX + b dY, d sum(P) = sum(dP), ..."""
+    p = Sym("P", "matrix", "m", "n")
+    parts = []
+    for k in dict.fromkeys(kinds):
+        if k is Add:
+            a, b = Sym("alpha", "scalar", 1, 1), Sym("beta", "scalar", 1, 1)
+            x, y = Sym("X", "matrix", "m", "n"), Sym("Y", "matrix", "m", "n")
+            parts.append(("eq", D(Add(MatMul(a, x), MatMul(b, y))),
+                          Add(MatMul(a, D(x)), MatMul(b, D(y)))))
+        elif k is MatMul:
+            a, x = Sym("alpha", "scalar", 1, 1), Sym("X", "matrix", "m", "n")
+            parts.append(("eq", D(MatMul(a, x)), MatMul(a, D(x))))
+        elif k is Sum:
+            parts.append(("eq", D(Sum(p)), Sum(D(p))))
+        elif k is DiagVec:
+            q = Sym("P", "matrix", "n", "n")
+            parts.append(("eq", D(DiagVec(q)), DiagVec(D(q))))
+        elif k is DiagMat:
+            v = Sym("v", "vector", "n", 1)
+            parts.append(("eq", D(DiagMat(v)), DiagMat(D(v))))
+        elif k is ir.Vec:
+            parts.append(("eq", D(ir.Vec(p)), ir.Vec(D(p))))
+    note = ["d is linear: "]
+    for i, part in enumerate(parts):
+        if i:
+            note.append(", ")
+        note.append(part)
+    return tuple(note)
+
+
+def _d_kron(e, p, ctx):
+    if not isinstance(p, ir.Kron):
+        return None
+    a, b = p.args
+    return add(*([ir.Kron(D(a), b)] if e.dep(a) else []) + ([ir.Kron(a, D(b))] if e.dep(b) else []))
 
 
 def _d_trace(e, p, ctx):
@@ -735,6 +785,7 @@ D_RULES = (
     ("norm", _d_norm),
     ("scalar_power", _d_scalar_power),
     ("hadamard_product", _d_hadamard),
+    ("kron_product", _d_kron),
     ("scalar_power", _d_hadpow),
     ("softplus", _d_softplus),
     ("chain", _d_chain),
@@ -748,6 +799,8 @@ def _d_note(rule_id: str, ctx: dict) -> tuple:
             return ("by ", ("ref", "constant"), ", a constant has zero differential")
         return ("by ", ("ref", "constant"), ", ") + _removed_note(removed)
     note = ("by ", ("ref", rule_id), ", ", ("rule", rule_id))
+    if rule_id == "linearity" and ctx.get("lin"):
+        note = _linearity_note(ctx["lin"])
     if rule_id == "linearity" and ctx["removed"]:
         note = ("d is linear; ",) + _removed_note(ctx["removed"])
     args = list(dict.fromkeys(ctx.get("args", ())))
@@ -761,9 +814,9 @@ def _d_note(rule_id: str, ctx: dict) -> tuple:
 def _short_note(rule_id: str, note: tuple) -> tuple:
     """A note already written in full earlier in the derivation: name the rule, do not
     state it again (``by (2), product rule``; ``d is linear``)."""
-    if ("rule", rule_id) not in note:
-        return note
     r = BY_ID[rule_id]
+    if ("rule", rule_id) not in note and not (rule_id == "linearity" and r.note in note[0]):
+        return note
     return ("by ", ("ref", rule_id), ", ", r.note) if r.stated else (r.note,)
 
 
@@ -955,6 +1008,14 @@ def _nf_note(used: list) -> tuple:
             note.append("; ")
         note.append(("rule", rid))
     return tuple(note)
+
+
+def linear_gradient(du: ir.Node, wrt: Sym) -> ir.Node:
+    """G with ``du = tr(Gᵀ dX)`` for a scalar du linear in dX (the normal form and
+    read-off of a gradient, without recording steps)."""
+    eng = Engine(du, Ctx(wrt))
+    terms = eng.collect_terms(eng.normal_form(du))
+    return eng.read_off(terms)
 
 
 def derive_ir(f: ir.Node, wrt: Sym):

@@ -204,6 +204,15 @@ def _environment(flavour: str, template_dir):
     return _cached_environment(flavour, user)
 
 
+_ENV_SETTINGS = dict(
+    block_start_string=r"\BLOCK{", block_end_string="}",
+    variable_start_string=r"\VAR{", variable_end_string="}",
+    comment_start_string="((#", comment_end_string="#))",
+    line_statement_prefix=None, line_comment_prefix=None,
+    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+)
+
+
 @functools.lru_cache(maxsize=16)
 def _cached_environment(flavour: str, user):
     # Compiled templates live in the environment; Jinja reloads a template
@@ -215,15 +224,31 @@ def _cached_environment(flavour: str, user):
     loaders = [jinja2.FileSystemLoader(user)] if user else []
     loaders.append(jinja2.FileSystemLoader(str(templates_dir())))
     return jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        block_start_string=r"\BLOCK{", block_end_string="}",
-        variable_start_string=r"\VAR{", variable_end_string="}",
-        comment_start_string="((#", comment_end_string="#))",
-        line_statement_prefix=None, line_comment_prefix=None,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined, autoescape=False,
-        finalize=_finalizer(_FLAVOURS[flavour]),
+        loader=jinja2.ChoiceLoader(loaders), **_ENV_SETTINGS,
+        undefined=jinja2.StrictUndefined, finalize=_finalizer(_FLAVOURS[flavour]),
+        bytecode_cache=_bytecode_cache(),
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _bytecode_cache():
+    """Jinja's cache of compiled templates, so a process does not compile the templates
+    again (a third of a snippet's rendering time on the command line).  Jinja keeps it
+    in a private per-user folder (mode 0700, checked) under the temporary directory and
+    recompiles a template whose source changed; the file names carry texderive's
+    version and the environment's settings, which the compiled code depends on.
+    None (no cache) where that folder cannot be made or ``TEXDERIVE_NO_CACHE`` is set."""
+    import hashlib
+    import os
+
+    import jinja2
+    if os.environ.get("TEXDERIVE_NO_CACHE"):
+        return None
+    key = hashlib.sha1(repr((__version__, sorted(_ENV_SETTINGS.items()))).encode()).hexdigest()[:12]
+    try:
+        return jinja2.FileSystemBytecodeCache(pattern=f"texderive-{key}-%s.cache")
+    except (OSError, RuntimeError):
+        return None
 
 
 def _fill(flavour: str, name: str, template_dir, context: dict) -> str:
@@ -404,9 +429,24 @@ def _math(obj, key, where) -> Tex:
 _PKG_MACROS = (("bm", re.compile(r"\\bm(?![A-Za-z])")), ("amssymb", re.compile(r"\\mathbb(?![A-Za-z])")))
 
 
+_MACRO_USE = re.compile(r"\\(?:tr|dd|T|grad)(?![A-Za-z])")
+
+
+def _macro_defs(docs: list) -> str:
+    """For a complete document whose math uses texderive.sty's macros (``macros``
+    notation): their definitions, from the shipped texderive.sty, so the document
+    compiles by itself (``\\providecommand``: a definition in place wins)."""
+    math_text = "\n".join(s for d in docs for s in _math_strings(d))
+    if not _MACRO_USE.search(math_text):
+        return Tex("")
+    body = sty().split("\\RequirePackage{amsmath}", 1)[1].split("\\endinput", 1)[0]
+    lines = [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith("%")]
+    return Tex("\\makeatletter\n" + "\n".join(lines) + "\n\\makeatother")
+
+
 def _math_strings(doc: dict):
     yield str((doc.get("function") or {}).get("latex", ""))
-    yield str((doc.get("gradient") or {}).get("latex", ""))
+    yield str((doc.get("gradient") or doc.get("result") or {}).get("latex", ""))
     for part in ("rules", "steps"):
         for item in doc.get(part) or ():
             if isinstance(item, dict):
@@ -467,14 +507,41 @@ def _heading(rule: str, note: str) -> tuple:
     return heading, rest.rstrip(". ")
 
 
+_D_TEX = r"(?:\\mathrm\{d\}|\\operatorname\{d\}|\\dd|d)"
+_BOLD_TEX = r"(?:\\(?:mathbf|bm|boldsymbol)\{(%s)\}|(%s))"
+# the left-hand sides of a Jacobian's and a Hessian's steps (SPEC section 6), before
+# the gradient's: "d∇f" must never read as "∇f"
+_LHS_TEXT_SECOND = (
+    (re.compile(r"^" + _D_TEX + r"\s*\\operatorname\{vec\}\s*\("), "d vec ∇f"),
+    (re.compile(r"^" + _D_TEX + r"\s*\\operatorname\{vec\}"), "d vec F"),
+    (re.compile(r"^" + _D_TEX + r"\s*\\,\s*(?:\\nabla|\\frac)"), "d∇f"),
+    (re.compile(r"^" + _D_TEX + r"\s*\^2\s*f$"), "d²f"),
+    (re.compile(r"^\\frac\{" + _D_TEX), "dF/d{wrt}"),
+    (re.compile(r"^" + _D_TEX + r"\s*" + _BOLD_TEX % ("F", "F") + "$"), "dF"),
+    (re.compile(r"^" + _D_TEX + r"\s*" + _BOLD_TEX % ("f", "f") + "$"), "df"),
+    (re.compile(r"^" + _BOLD_TEX % ("J", "J") + "$"), "J"),
+    (re.compile(r"^" + _BOLD_TEX % ("H", "H") + "$"), "H"),
+)
 _LHS_TEXT = ((re.compile(r"^(?:\\mathrm\{d\}|\\operatorname\{d\}|d)\s*y$"), "dy"),
              (re.compile(r"\\nabla"), "∇f"), (re.compile(r"\\partial"), "∂f/∂{wrt}"),
              (re.compile(r"^\\(?:mathbf|bm)\{G\}$"), "G"))
 
 
+def _value_lhs(steps) -> Tex:
+    """y, or for a Jacobian (steps on dF) the F of its first step's dF."""
+    m = re.match(r"^" + _D_TEX + r"\s*(" + _BOLD_TEX % ("[Ff]", "[Ff]") + r")$",
+                 str(steps[0]["lhs"]).strip()) if steps else None
+    return Tex(m.group(1)) if m else Tex("y")
+
+
+def _value_lhs_text(steps) -> str:
+    lhs = str(_value_lhs(steps)).rstrip("}")
+    return "y" if lhs == "y" else lhs[-1]
+
+
 def _lhs_text(lhs: str, wrt: str) -> str:
     lhs = lhs.strip()
-    for pattern, text in _LHS_TEXT:
+    for pattern, text in _LHS_TEXT_SECOND + _LHS_TEXT:
         if pattern.search(lhs):
             return text.format(wrt=wrt)
     return lhs
@@ -552,7 +619,9 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     headings = user_templates or style == "steps"
     tall = user_templates or fmt in ("beamer", "deck")
     function = _field(doc, "function", where, dict)
-    gradient = _field(doc, "gradient", where, dict)
+    # a Jacobian or a Hessian (SPEC section 6) has a ``result`` and no ``gradient``
+    gradient = _field(doc, "gradient" if "gradient" in doc or "result" not in doc else "result",
+                      where, dict)
     inp = _field(doc, "input", where, dict, required=False, default={})
     wrt = str(inp.get("wrt") or "")
     steps_in = _field(doc, "steps", where, list)
@@ -600,6 +669,12 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         "long_function": geometry is not None and widths.math(function_tex) > WIDTH[geometry] * 0.7,
         "function_text": _field(function, "text", where + "function.", required=False),
         "expr": str(inp.get("expr") or ""), "wrt": wrt, "grad_lhs": grad_lhs,
+        # the function's name in the chain: y, or F (f for a column) for a Jacobian, whose
+        # differential steps are dF
+        "value_lhs": _value_lhs(steps), "value_lhs_text": _value_lhs_text(steps),
+        # what the result is (SPEC section 6): "Gradient", "Jacobian" or "Hessian"
+        "result_name": {"jacobian": "Jacobian", "hessian": "Hessian"}.get(
+            str((doc.get("result") or {}).get("kind") or ""), "Gradient"),
         "rules": rules, "steps": steps,
         "gradient": {"latex": _math(gradient, "latex", where + "gradient."),
                      "text": _field(gradient, "text", where + "gradient.", required=False),
@@ -610,7 +685,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     width = WIDTH[geometry] if geometry else math.inf
     scale = note_scale(fmt)
     # the chain: "y = f", then each step; a step's lhs is shown where it changes
-    groups, prev = [(Tex("y"), Tex("="), d["function"], Tex(""), "first", 1)], "y"
+    groups, prev = [(d["value_lhs"], Tex("="), d["function"], Tex(""), "first", 1)], d["value_lhs"]
     for j, s in enumerate(steps):
         shown = s["lhs"] if s["lhs"] != prev else Tex("")
         groups.append((shown, s["equals"], s["latex"], s["note_latex"], "step", j + 2))
@@ -671,7 +746,7 @@ def _view(docs, fmt, style, reveal, meta, user_templates=False):
     return {
         "docs": derivations, "rules": rules, "rule_frames": rule_frames,
         "meta": {key: _oneline(meta.get(key) or "") for key in ("title", "subtitle", "author", "institute")},
-        "packages": _packages(docs), "style": style, "reveal": bool(reveal) and fmt in ("beamer", "deck"),
+        "packages": _packages(docs), "macro_defs": _macro_defs(docs), "style": style, "reveal": bool(reveal) and fmt in ("beamer", "deck"),
         "paper": paper or "",
         "fmt": fmt, "version": __version__, "refs": refs,
         "check": _checks_phrase(docs),
@@ -704,7 +779,9 @@ def _render(docs, fmt, *, style, reveal, template_dir, meta) -> str:
         data = items if isinstance(docs, (list, tuple)) else items[0]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "numpy":
-        lines = [_oneline(_field(_field(d, "gradient", "", dict), "numpy", "gradient.")) for d in items]
+        lines = [_oneline(_field(_field(d, "gradient" if "gradient" in d or "result" not in d
+                                        else "result", "", dict), "numpy", "gradient."))
+                 for d in items]
         return header(items, fmt, notation=notation) + "\n" + "\n".join(lines) + "\n"
     context = _view(items, fmt, style, reveal, meta, user_templates=template_dir is not None)
     check, packages = context["check"], list(context["packages"])    # as they were before the template ran
