@@ -200,6 +200,8 @@ def exprs(draw, shape: tuple, depth: int) -> Ex:
             return Ex(f"({e1.text}*{e2.text})", shape, _fn_product(e1, e2), fixed)
         if not (e1.fixed[1] or e2.fixed[0]):          # nothing fixes the inner size
             e2 = _anchored(draw, e2)
+        if shape == (1, 1):       # ones*x may be 1x1 or a column: a scalar's sizes are fixed
+            e1, e2 = _anchored(draw, e1, cols=False), _anchored(draw, e2, rows=False)
         return Ex(f"({e1.text}*{e2.text})", shape, _fn_product(e1, e2),
                   (e1.fixed[0], e2.fixed[1]))
     if kind == "scale":
