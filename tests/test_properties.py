@@ -283,8 +283,7 @@ def exprs(draw, shape: tuple, depth: int) -> Ex:
     if kind == "quad":
         k = draw(st.sampled_from(["n", "p"]))
         u, m = draw(exprs((k, 1), d)), draw(exprs((k, k), d))
-        if not (u.fixed[0] or m.fixed[0] or m.fixed[1]):
-            u = _anchored(draw, u)
+        u = _anchored(draw, u)     # ones'*X*ones may be a matrix of ones'X ones: not a scalar
         fu, fm = u.fn, m.fn
         return Ex(f"({u.text}'*{m.text}*{u.text})", shape, lambda v: fu(v).T @ fm(v) @ fu(v))
     if kind in ("norm2", "norm"):

@@ -130,3 +130,32 @@ def test_issue_12_an_expression_starting_with_minus_is_no_usage_banner(expr):
 def test_a_misspelt_option_still_gets_clicks_message():
     r = cli("derive", "--bogus", "tr(X)", "--wrt", "X")
     assert r.returncode == 2 and b"No such option" in r.stderr
+
+
+# --- item 9: the numeric check where f underflows ----------------------------------
+
+@pytest.mark.parametrize("expr", ["tr(X)^2^10", "exp(-100*tr(X'*X))", "exp(-tr(X'*X))"])
+def test_issue_12_the_check_fails_a_5x_wrong_gradient_where_f_underflows(expr):
+    from texderive.check import numeric_check
+    from texderive.ir import MatMul, Num
+    d = derive(expr, "X")
+    assert numeric_check(d.f, d.gradient, d.wrt_sym)["passed"]
+    wrong = numeric_check(d.f, MatMul(Num(5), d.gradient), d.wrt_sym)
+    assert not wrong["passed"] and wrong["max_rel_error"] > 0.5
+
+
+def test_a_zero_gradient_still_passes():
+    from texderive.check import numeric_check
+    d = derive("tr(X) - tr(X')", "X")
+    assert numeric_check(d.f, d.gradient, d.wrt_sym)["passed"]
+
+
+def test_issue_12_json_has_no_timings_and_error_bounds_by_decade():
+    import json
+    r = cli("derive", "tr(A*X)", "--wrt", "X", "--format", "json")
+    doc = json.loads(r.stdout)
+    err = doc["check"]["max_rel_error"]
+    assert "seconds" not in json.dumps(doc)
+    assert err == 0 or (np.log10(err) == round(np.log10(err)))
+    head = cli("derive", "tr(A*X)", "--wrt", "X").stdout.decode().split("\n", 1)[0]
+    assert "max rel error < 1e-" in head

@@ -72,6 +72,10 @@ MAX_ENTRIES = 250_000     # a declared size past this is refused (a 500x500 matr
 EXACT_MAX_SIZE = 6        # the exact check leaves larger declared sizes undecided
 ROUGH = 1e-6              # a finite difference less certain than this: the point is skipped
 NO_POINT = "no point found where f is defined"
+#: Below this, values are near the subnormal range: finite differences of them say nothing.
+TINY = 1e-250
+UNDERFLOW = ("f and its derivative underflow (below 1e-250) at every point tried, so finite "
+             "differences cannot check the gradient there")
 
 
 # ---------------------------------------------------------------------------
@@ -362,14 +366,19 @@ def _too_large(f: ir.Node, limit: int):
     return None
 
 
+def _structurally_zero(grad) -> bool:
+    return isinstance(grad, ir.Zeros) or grad == ir.Num(0)
+
+
 def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
     big = _too_large(f, MAX_ENTRIES)
     if big:
         raise CheckError(f"the declared sizes are too large for the numeric check ({big})")
-    undefined_grad = None
+    undefined_grad = underflowed = None
     for sizes in _assignments(_dims_of(f), rng):
         prob = _Problem(f, grad, wrt, sizes)
         errors, asym, found, attempts, rough = [], 0.0, 0, 0, []
+        underflow, zero = 0, _structurally_zero(grad)
         while found < points and attempts < 4 * points:
             attempts += 1
             hit = prob.search(rng)
@@ -385,17 +394,24 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
             if not np.all(np.isfinite(g)):
                 undefined_grad = sizes
                 continue
-            floor = 1e-6 * (1.0 + abs(fv))
-            errs, smooth = [], True
+            # relative to f itself: a floor of 1e-6 absolute would pass any gradient of an
+            # f of 1e-130 (issue 12); TINY keeps the all-zero derivative of a constant
+            floor = 1e-6 * abs(fv) + TINY
+            errs, smooth, informative = [], True, False
             for _ in range(DIRECTIONS):
                 v = _direction(wrt, want, rng)
                 fd = _directional(prob, values, v, fv)
                 if fd is None:
                     break
-                errs.append(_rel(fd[0], fd[1], float(np.sum(g * v)), floor))
+                ana = float(np.sum(g * v))
+                informative = informative or max(abs(fd[0]), abs(ana)) > TINY
+                errs.append(_rel(fd[0], fd[1], ana, floor))
                 # finite differences are unreliable here (f varies too fast): another point
                 smooth = smooth and fd[1] <= ROUGH * max(abs(fd[0]), floor)
             else:
+                if not informative and not zero:
+                    underflow += 1      # f underflows here: 0 = 0 proves nothing (issue 12)
+                    continue
                 if not smooth:
                     rough.append(errs)
                     continue
@@ -412,6 +428,10 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
                 reason = (f"the gradient with respect to the symmetric {wrt.name} is not "
                           f"symmetric (SPEC: G = (H + H')/2)")
             return _result(found, min(max(errors + [asym]), 2.0), seed, sizes, reason)
+        if underflow and underflowed is None:
+            underflowed = sizes
+    if underflowed is not None:
+        return _result(0, 2.0, seed, underflowed, UNDERFLOW)
     if undefined_grad is not None:
         return _result(0, 2.0, seed, undefined_grad,
                        "the gradient is not finite at points where f is defined")
