@@ -159,3 +159,22 @@ def test_issue_12_json_has_no_timings_and_error_bounds_by_decade():
     assert err == 0 or (np.log10(err) == round(np.log10(err)))
     head = cli("derive", "tr(A*X)", "--wrt", "X").stdout.decode().split("\n", 1)[0]
     assert "max rel error < 1e-" in head
+
+
+# --- item 7: the numeric check's time and memory at declared sizes are bounded ------
+
+def test_issue_12_a_check_past_its_budget_is_refused_clearly():
+    expr = "tr(" + "*".join(f"inv(X+A{i})" for i in range(30)) + ")"
+    r = cli("derive", expr, "--wrt", "X", "--let", "X: matrix 500 500")
+    assert_refusal(r, "budget", "--no-check")
+    r = cli("derive", expr, "--wrt", "X", "--let", "X: matrix 500 500", "--no-check")
+    assert r.returncode == 0
+
+
+def test_the_budget_lets_moderate_declared_sizes_through():
+    from texderive.check import check_budget
+    d = derive("tr(inv(X+A)*B)", "X", let={"X": "matrix 100 100"})
+    check_budget(d.f, d.gradient, {})            # no error
+    big = derive("tr(inv(X+A)*B)", "X", let={"X": "matrix 500 500"})
+    with pytest.raises(TexderiveError, match="budget"):
+        check_budget(big.f, big.gradient, {})
