@@ -86,6 +86,16 @@ def _jobs() -> dict:
         frames = render(beamer_notation(DOCS["long"]), "beamer", style=style, reveal=True,
                         meta={"titles": ["Example. (eq. 101 in the Matrix Cookbook)"]})
         jobs[f"beamer-frames-{style}"] = (lecture, {"frames.tex": frames}, 2)
+    # several --format beamer files in one deck (one of them twice): no label is
+    # defined twice; with texderive.sty's [sharedrules], one rules frame for all
+    files = {f"frames-{name}.tex": render(beamer_notation(doc), "beamer") for name, doc in DOCS.items()}
+    inputs = "".join(f"\\input{{{f}}}\n" for f in [*files, next(iter(files))])
+    several = ("\\documentclass{beamer}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n\\usepackage{bm}\n"
+               "%s\\begin{document}\n%s%s\\end{document}\n")
+    jobs["beamer-several-files"] = (several % ("\\usepackage{hyperref}\n", "", inputs), files, 2)
+    jobs["beamer-several-sharedrules"] = (
+        several % ("\\usepackage{hyperref}\n\\usepackage[sharedrules]{texderive}\n", "\\texderiverules\n", inputs),
+        {**files, "texderive.sty": sty()}, 2)
     return jobs
 
 
@@ -97,7 +107,7 @@ def _compile(workdir: Path, name: str, job) -> dict:
     for fname, text in files.items():
         (folder / fname).write_text(text, encoding="utf-8")
     env = {**os.environ, "openin_any": "p", "openout_any": "p"}
-    result = {"rc": 0, "log": "", "runs": runs}
+    result = {"rc": 0, "log": "", "runs": runs, "aux": ""}
     for _ in range(runs):
         proc = subprocess.run([PDFLATEX, "-draftmode", "-interaction=nonstopmode", "-halt-on-error",
                                "-no-shell-escape", "main.tex"],
@@ -107,6 +117,8 @@ def _compile(workdir: Path, name: str, job) -> dict:
         result["log"] = log.read_text(encoding="latin-1") if log.exists() else proc.stdout.decode("latin-1")
         if proc.returncode:
             break
+    aux = folder / "main.aux"
+    result["aux"] = aux.read_text(encoding="latin-1") if aux.exists() else ""
     return result
 
 
@@ -148,6 +160,17 @@ def test_output_compiles_cleanly(compiled, name):
     result = compiled[name]
     problems = _problems(result)
     assert not problems, f"{name}:\n" + "\n".join(problems) + "\n--- log tail ---\n" + result["log"][-3000:]
+
+
+def test_shared_rules_number_each_rule_once(compiled):
+    """[sharedrules]: the basic rules keep (1)-(5), the others get 6, 7, ... in
+    the order the deck first cites them, each rule one number."""
+    entries = re.findall(r"^\\td@rule\{(\d+)\}\{(.*)\}\{(.*)\}$", compiled["beamer-several-sharedrules"]["aux"], re.M)
+    numbers = [int(n) for n, _, _ in entries]
+    statements = [lhs + rhs for _, lhs, rhs in entries]
+    assert len(entries) >= 7 and len(set(numbers)) == len(numbers) and len(set(statements)) == len(statements)
+    later = [n for n in numbers if n > 5]
+    assert later == list(range(6, 6 + len(later)))
 
 
 def test_every_format_was_compiled():

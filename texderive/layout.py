@@ -89,7 +89,7 @@ def _char_w(c: str, font: str) -> float:
 # depends on the font only: _PLAIN has those of ASCII and the tables above,
 # for the measure's inner loop to look up.
 _TAKES_ARGS = frozenset({"{", "^", "_", r"\frac", r"\dfrac", r"\tfrac", r"\sqrt", r"\overset", r"\underset",
-                         r"\stackrel", r"\eqref", r"\ref", r"\label", r"\tag", r"\parbox"}
+                         r"\stackrel", r"\eqref", r"\ref", r"\label", r"\tag", r"\parbox", r"\tdR"}
                         | _FONTS.keys() | _ACCENTS | _SIZED)
 
 
@@ -227,6 +227,9 @@ class _Measure:
         if tok in (r"\eqref", r"\ref"):
             self.arg("text")
             return 14.0 if tok == r"\eqref" else 8.0, "ord"
+        if tok == r"\tdR":                     # \tdR{ID}{N}: a rule's number, N in this file
+            self.arg("text")
+            return self.arg(font), "ord"
         if tok in (r"\label", r"\tag"):
             self.arg("text")
             return 0.0, "ord"

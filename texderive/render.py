@@ -525,8 +525,31 @@ def _read_rules(doc, where):
         lhs, rhs = _split_statement(latex)
         rules.append({"id": rid, "number": number, "latex": latex, "text": _field(rule, "text", w, required=False),
                       "label": _label(rid), "tag": Tex(str(number) if number is not None else ""),
-                      "lhs": lhs, "rhs": rhs})
+                      "key": _rule_key(rid), "lhs": lhs, "rhs": rhs})
     return rules
+
+
+def _rule_key(rule_id: str) -> str:
+    return _LABEL_UNSAFE.sub("-", rule_id) or "rule"
+
+
+def _rule_number(rule_id: str, number: int) -> Tex:
+    r"""``\tdR{ID}{N}``: N, this file's number of the rule, unless texderive.sty
+    (option ``sharedrules``) numbers the rules once for the whole document."""
+    return Tex(r"\tdR{%s}{%d}" % (_rule_key(rule_id), number))
+
+
+_CITED = re.compile(r"\\\(\((\d+)\)\\\)")
+
+
+def _cite_numbers(note: Tex, rules: list) -> Tex:
+    r"""A note's citations ``\((4)\)`` of this document's rules, as ``\tdR``."""
+    by_number = {r["number"]: r["id"] for r in rules if r["number"] is not None}
+
+    def cite(m):
+        rid = by_number.get(int(m.group(1)))
+        return m.group(0) if rid is None else r"\((%s)\)" % _rule_number(rid, int(m.group(1)))
+    return Tex(_CITED.sub(cite, note))
 
 
 def _union_rules(docs_rules: list) -> list:
@@ -574,12 +597,16 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         number = _field(step, "number", w, int, required=False, default=None)
         if number is None:
             ref, ref_text = Tex(""), ""
+        elif refs == "macro":
+            ref, ref_text = Tex("(%s)" % _rule_number(rule, number)), f"({number})"
         elif refs and labels.get(rule) == number:
             ref, ref_text = Tex(r"\eqref{%s}" % _label(rule)), f"({number})"
         else:
             ref, ref_text = Tex(f"({number})"), f"({number})"
         note = _oneline(_field(step, "note", w, required=False))
         note_latex = Tex(_oneline(_field(step, "note_latex", w, required=False)) or escape_latex(note))
+        if refs == "macro":
+            note_latex = _cite_numbers(note_latex, rules)
         lhs = _math(step, "lhs", w)
         s = {
             "rule": rule, "number": number, "lhs": lhs, "latex": _math(step, "latex", w),
@@ -655,7 +682,11 @@ def _view(docs, fmt, style, reveal, meta, user_templates=False):
     for key in ("title", "subtitle", "author", "institute"):
         if meta.get(key) is not None and not isinstance(meta.get(key), str):
             raise TexderiveError(f"meta: {key} should be a string")
-    refs = fmt in ("standalone", "article", "beamer", "deck")
+    # how steps cite rules: \eqref of a label where the output is one whole
+    # document with a rules block; \tdR{ID}{N} in frames for \input (several
+    # files in one deck must never define one label twice, and texderive.sty
+    # may number them for the whole deck); the bare number in a snippet
+    refs = "macro" if fmt == "beamer" else fmt in ("standalone", "article", "deck")
     if fmt in ("beamer", "deck"):
         geometry = "beamer"
     elif fmt in ("latex", "standalone", "article"):
