@@ -61,7 +61,7 @@ def test_help_loads_nothing_heavy(command):
 
 
 def test_version():
-    assert run("--version").output.strip() == f"texderive, version {texderive.__version__}"
+    assert run("--version").output.strip() == f"texderive {texderive.__version__}"
 
 
 # --- derive -------------------------------------------------------------------

@@ -114,7 +114,7 @@ def test_check_may_be_a_boolean():
     ("derivations: [{expr: tr(X), wrt: X}]\ntitel: x\n",
      "lecture.yaml:2:1: unknown key 'titel' in the deck (did you mean 'title'?)"),
     ("format: slides\nderivations: [{expr: tr(X), wrt: X}]\n",
-     "lecture.yaml:1:9: format must be one of beamer, article, not 'slides'"),
+     "lecture.yaml:1:9: format must be one of beamer, article, snippets, not 'slides'"),
     ("title: a\ntitle: b\nderivations: [{expr: tr(X), wrt: X}]\n",
      "lecture.yaml:2:1: 'title' appears twice in the deck"),
     ("title: [a, b]\nderivations: [{expr: tr(X), wrt: X}]\n",

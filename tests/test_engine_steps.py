@@ -61,7 +61,9 @@ def test_symmetric_variable_says_which_convention():
 
 def test_document_schema():
     doc = derive("tr(A*X*B)", wrt="X").to_dict()
-    assert set(doc) == {"generator", "input", "function", "rules", "steps", "gradient"}
+    assert set(doc) == {"schema_version", "generator", "input", "function", "rules", "steps",
+                        "gradient"}
+    assert doc["schema_version"] == 1
     assert doc["generator"].startswith("texderive ")
     assert doc["input"] == {"expr": "tr(A*X*B)", "wrt": "X", "let": {}}
     for step in doc["steps"]:

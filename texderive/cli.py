@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 
-FORMATS = ("latex", "standalone", "beamer", "markdown", "text", "json", "numpy")
+FORMATS = ("latex", "standalone", "beamer", "markdown", "text", "json", "numpy", "python")
 #: The notation flags and their values, the default first: the LaTeX printer's
 #: ``LatexNotation.CHOICES`` (a test keeps them equal), spelled out here so that
 #: ``--help`` needs nothing but click.
@@ -95,7 +95,8 @@ def _let_dict(pairs) -> dict:
 
 
 def _emit(text: str, output, force: bool) -> None:
-    if output is None:
+    """``text`` to stdout, or to the file ``output`` (``-`` is stdout) atomically."""
+    if output is None or output == "-":
         click.echo(text, nl=False)
         return
     from .io import write_atomic
@@ -125,7 +126,7 @@ def _notation_options(f):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="texderive")
+@click.version_option(__version__, prog_name="texderive", message="%(prog)s %(version)s")
 def main():
     """Matrix gradients by the differential method, as LaTeX.
 
@@ -149,7 +150,8 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="latex", show_default=True,
               help="latex: an align* snippet; standalone: a whole article; beamer: frames to "
                    "\\input into a deck; markdown: $$ blocks; text: Unicode steps; json: the "
-                   "derivation as data; numpy: the gradient as a NumPy expression")
+                   "derivation as data; numpy: the gradient as a NumPy expression; python: a module with "
+                   "value_and_grad(...) and check_gradient(...)")
 @click.option("--style", type=click.Choice(("chain", "steps")), default="chain",
               show_default=True,
               help="chain: one chain of equalities with numbered rules over the = signs; "
@@ -165,7 +167,8 @@ def main():
 @click.option("--exact-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, metavar="SECONDS", help="time budget of --exact")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="write to this file (only if its content changes) instead of stdout")
+              help="write to this file (only if its content changes) instead of stdout; "
+                   "- is stdout")
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
 @_notation_options
@@ -200,8 +203,10 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_c
 
 @main.command()
 @click.argument("deck_file", metavar="DECK.yaml", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="write to this file (only if its content changes) instead of stdout")
+@click.option("-o", "--output", type=click.Path(),
+              help="write to this file (only if its content changes) instead of stdout; "
+                   "- is stdout; for a 'format: snippets' deck, the folder of the snippets "
+                   "(default: the deck's folder)")
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
 @click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
@@ -212,18 +217,67 @@ def build(deck_file, output, force, template_dir, no_check):
 
     The deck lists derivations with their titles and texts, shared
     declarations and notation; rules are numbered across the whole deck.
+    A deck with 'format: snippets' writes one NAME.tex per derivation
+    instead (NAME: its 'name:', else its title's slug), beside the deck or
+    into the folder -o DIR, each rewritten only when it changes.
     An error names the derivation, its title and its line, and writes nothing.
 
     \b
-    Example:
+    Examples:
       texderive build lecture.yaml -o lecture.tex
       latexmk -pdf -outdir=build lecture.tex
+      texderive build paper.yaml -o generated
     """
     from . import deck
     with _errors():
         d = deck.load(deck_file)
-        text = deck.build(d, template_dir=template_dir, check="none" if no_check else None)
-    _emit(text, output, force)
+        if d.format == "snippets":
+            snippets = deck.build_snippets(d, template_dir=template_dir,
+                                           check="none" if no_check else None)
+        else:
+            text = deck.build(d, template_dir=template_dir, check="none" if no_check else None)
+    if d.format != "snippets":
+        _emit(text, output, force)
+        return
+    import os
+    if output == "-":
+        raise InputError(f"{deck_file} is a snippets deck: it writes one file per derivation, "
+                         "so -o takes a folder, not '-'")
+    directory = output if output is not None else (os.path.dirname(deck_file) or ".")
+    with _errors():
+        written = write_snippets(directory, snippets, force=force)
+    click.echo(f"{directory}: {written} of {len(snippets)} snippets written, "
+               f"{len(snippets) - written} unchanged", err=True)
+
+
+def write_snippets(directory: str, snippets, *, force: bool = False) -> int:
+    """Write ``[(name, text)]`` as ``directory/NAME.tex``, each atomically and only when it
+    changed; return how many were written.  Every target is checked first (a folder in
+    the way, a hand-written file without ``force``), so a refusal writes nothing."""
+    import os
+    from .io import WriteError, write_atomic
+    from .render import is_generated
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise WriteError(f"{directory} is not a folder: a snippets deck writes one file per "
+                         "derivation into -o DIR")
+    paths = [(os.path.join(directory, name + ".tex"), text) for name, text in snippets]
+    for path, _ in paths:
+        if os.path.isdir(path):
+            raise WriteError(f"cannot write {path}: it is a folder")
+        if os.path.exists(path) and not force:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    head = f.read(4096)
+            except OSError as e:
+                raise WriteError(f"cannot read {path}: {e.strerror}") from None
+            if not is_generated(head):
+                raise WriteError(f"{path} exists and was not generated by texderive; "
+                                 "use --force to replace it (nothing was written)")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise WriteError(f"cannot create {directory}: {e.strerror}") from None
+    return sum(write_atomic(path, text, force=force) for path, text in paths)
 
 
 STARTER_DECK = """\
@@ -325,7 +379,8 @@ def init(directory, force):
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="write to this file (only if its content changes) instead of stdout")
+              help="write to this file (only if its content changes) instead of stdout; "
+                   "- is stdout")
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
 def sty(output, force):

@@ -36,23 +36,24 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 
 from .errors import TexderiveError
+# the notation options and the printer settings per format (re-exported for callers)
+from .outputs import BEAMER_FORMATS, NOTATION_KEYS, WEB_FORMATS, make_notation  # noqa: F401
 
 DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "style", "reveal",
              "check", "exact_timeout", "notation", "let", "derivations")
-ENTRY_KEYS = ("title", "text", "expr", "wrt", "let", "latex", "style")
-FORMATS = {"beamer": "deck", "article": "article"}       # deck setting -> renderer format
+ENTRY_KEYS = ("title", "name", "text", "expr", "wrt", "let", "latex", "style")
+#: deck setting -> renderer format; ``snippets`` renders each derivation alone
+#: (``derive``'s align* snippet), one file per derivation
+FORMATS = {"beamer": "deck", "article": "article", "snippets": "latex"}
+#: a snippet's file name (without ``.tex``): a derivation's ``name:`` or its title's slug
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 STYLES = ("chain", "steps")
 CHECKS = ("numeric", "exact", "none")
 PAPERS = ("onecolumn", "twocolumn")        # the width an article's layout is made for
-
-#: The notation options a user sets (the command line's flags, a deck's ``notation:``);
-#: their values are the LaTeX printer's (``LatexNotation.CHOICES``), the default first.
-NOTATION_KEYS = ("bold", "transpose", "trace", "gradient", "equals", "macros")
-WEB_FORMATS = ("markdown", "json")
-BEAMER_FORMATS = ("beamer", "deck")
 
 
 class DeckError(TexderiveError):
@@ -72,6 +73,7 @@ class Entry:
     expr: str
     wrt: str
     title: str = ""
+    name: str = ""               # the snippet's file name, as written (``name:``)
     text: str = ""
     let: dict = field(default_factory=dict)
     latex: bool = False
@@ -232,6 +234,12 @@ class _Reader:
         entry.expr_at = _expr_at(keys["expr"])
         entry.wrt = self.string(keys["wrt"], "wrt", entry, empty_ok=False).strip()
         entry.title = self.string(keys["title"], "title", entry) if "title" in keys else ""
+        if "name" in keys:
+            entry.name = self.string(keys["name"], "name", entry).strip()
+            if not NAME_RE.match(entry.name):
+                self.fail(keys["name"], f"name {entry.name!r} is not a file name: use letters, "
+                                        "digits, '-' and '_', starting with a letter or digit",
+                          entry)
         entry.text = self.string(keys["text"], "text", entry).strip() if "text" in keys else ""
         if "let" in keys:
             entry.let = self.let(keys["let"], entry)
@@ -280,7 +288,47 @@ class _Reader:
         if not isinstance(seq, yaml.SequenceNode) or not seq.value:
             self.fail(seq, "derivations must be a list of entries, each with expr and wrt")
         deck.entries = [self.entry(item, i) for i, item in enumerate(seq.value, 1)]
+        if deck.format == "snippets":
+            names = {}
+            for entry, item in zip(deck.entries, seq.value):
+                name = snippet_name(entry)
+                if not name:
+                    self.fail(item, "a snippet needs a file name: give the derivation a "
+                                    "'name:' or a title with letters or digits", entry)
+                other = names.setdefault(name.lower(), entry)
+                if other is not entry:
+                    self.fail(item, f"the snippet name {name!r} is taken by {other.label()} "
+                                    f"(line {other.line}): give one of them another 'name:'",
+                              entry)
         return deck
+
+
+def slug(title: str) -> str:
+    """A file name from a title: Greek letters spelled out, accents dropped, lowercase
+    ASCII, every run of other characters one ``-``, trimmed (``""`` when nothing is left).
+
+    >>> slug("The gradient of log det Σ (SPD)")
+    'the-gradient-of-log-det-sigma-spd'
+    """
+    import unicodedata
+    words = []
+    for ch in unicodedata.normalize("NFKD", title):     # 𝐗 -> X, é -> e + accent, ² -> 2
+        if ch.isascii():
+            words.append(ch)
+        elif not unicodedata.combining(ch):
+            m = _GREEK.match(unicodedata.name(ch, ""))
+            words.append(f" {_GREEK_SPELLING.get(m.group(1), m.group(1)).lower()} " if m else " ")
+    return re.sub(r"[^a-z0-9]+", "-", "".join(words).lower()).strip("-")
+
+
+_GREEK = re.compile(r"GREEK (?:SMALL |CAPITAL )?(?:LETTER )?(?:FINAL |LUNATE |ARCHAIC )?([A-Z]+)"
+                    r"(?: SYMBOL)?\Z")
+_GREEK_SPELLING = {"LAMDA": "LAMBDA"}     # Unicode's spelling of the letter's name
+
+
+def snippet_name(entry: Entry) -> str:
+    """The snippet's file name without ``.tex``: ``name:`` or the title's slug."""
+    return entry.name or slug(entry.title)
 
 
 def _kind(node) -> str:
@@ -333,14 +381,6 @@ def loads(text: str, name: str = "<deck>") -> Deck:
 # ---------------------------------------------------------------------------
 # deriving and rendering
 
-def make_notation(options: dict, fmt: str):
-    """The printer's settings for ``fmt`` from the user's notation options."""
-    from .printers.latex import LatexNotation
-    return LatexNotation.from_options(
-        **options, web=fmt in WEB_FORMATS,
-        differential="operatorname" if fmt in BEAMER_FORMATS else "mathrm")
-
-
 def _located(err: TexderiveError, entry: Entry, deck_name: str) -> TexderiveError:
     """The engine's error, placed in the deck: file:line:col, entry, title."""
     if entry.line is None:
@@ -362,7 +402,6 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
     """Derive every entry, number the rules across all of them, render one document."""
     from . import derive
     from . import render as renderer
-    from .steps import number_rules
     styles = [e.style or style for e in entries]
     if len(set(styles)) > 1 and "styles" not in getattr(renderer, "_META_KEYS", ()):
         odd = next(e for e in entries if e.style and e.style != style)
@@ -379,18 +418,10 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
         except TexderiveError as e:
             raise _located(e, entry, deck_name) from None
         derivations.append(d)
-    numbers = number_rules(derivations)
-    printer = make_notation(notation or {}, fmt)
-    docs = [d.to_dict(notation=printer, numbers=numbers) for d in derivations]
-    meta = dict(meta or {})
-    meta.setdefault("titles", [e.title for e in entries])
-    meta.setdefault("texts", [e.text for e in entries])
-    if fmt not in ("text", "numpy", "json"):
-        meta.setdefault("notation", {k: getattr(printer, k) for k in NOTATION_KEYS})
-    if len(set(styles)) > 1:
-        meta["styles"] = styles
-    return renderer.render(docs[0] if len(docs) == 1 else docs, fmt, style=style, reveal=reveal,
-                           template_dir=template_dir, meta=meta)
+    from .outputs import render
+    return render(derivations, fmt, notation=notation, style=style, reveal=reveal,
+                  template_dir=template_dir, meta=meta, titles=[e.title for e in entries],
+                  texts=[e.text for e in entries], styles=styles)
 
 
 def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
@@ -402,3 +433,19 @@ def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
                            notation=deck.notation, style=deck.style, reveal=deck.reveal,
                            check=check or deck.check, exact_timeout=deck.exact_timeout,
                            template_dir=template_dir, meta=meta, let=deck.let)
+
+
+def build_snippets(deck: Deck, *, template_dir=None, check: str | None = None) -> list:
+    """``[(name, text), ...]`` for a ``format: snippets`` deck: one bare align* snippet
+    per derivation, in deck order, each exactly what ``texderive derive`` prints for it
+    (its own rule numbering, so each stands alone).  Every derivation is made before
+    anything is returned, so an error in any of them writes nothing."""
+    if deck.format != "snippets":
+        raise DeckError(f"{deck.path}: the deck's format is {deck.format}, not snippets")
+    meta = {"paper": deck.paper} if deck.paper else {}
+    return [(snippet_name(entry),
+             render_document([entry], FORMATS["snippets"], deck_name=deck.path,
+                             notation=deck.notation, style=entry.style or deck.style,
+                             check=check or deck.check, exact_timeout=deck.exact_timeout,
+                             template_dir=template_dir, meta=meta, let=deck.let))
+            for entry in deck.entries]

@@ -14,7 +14,11 @@ from __future__ import annotations
 import re
 
 from . import __version__
+from .errors import TexderiveError
 from .rules import BASIC, BY_ID
+
+#: The version of the JSON document's layout (SPEC section 7), a top-level integer.
+SCHEMA_VERSION = 1
 
 LHS = ("y", "dy", "grad")
 
@@ -113,15 +117,22 @@ class Derivation:
         return result
 
     # -- the document ------------------------------------------------------------
-    def to_dict(self, notation=None, numbers=None) -> dict:
+    def document(self, nt, numbers=None, parts=frozenset({"latex", "text", "steps_text", "numpy"})) -> dict:
+        """The document of SPEC section 4 in the printer settings ``nt`` (a
+        ``LatexNotation``), with the rule ``numbers`` of a deck.  ``parts`` says
+        what to compute (see ``outputs.PARTS``): ``latex`` (every math string),
+        ``text`` (f's and the gradient's text), ``steps_text`` (each step's text),
+        ``numpy`` (the gradient's NumPy); a part left out is absent or ""."""
         from .printers import latex as L
         from .printers.text import to_pretty, to_text
-        from .printers.numpy import to_numpy
-        nt = notation if notation is not None else L.LatexNotation()
         numbers = number_rules([self], numbers)
+        want_tex, want_text = "latex" in parts, "text" in parts
+
+        def tex(node) -> str:
+            return L.to_latex(node, nt) if want_tex else ""
 
         def lhs_latex(kind: str) -> str:
-            if kind == "y":
+            if not want_tex or kind == "y":
                 return "y"
             if kind == "dy":
                 return L.dy(nt)
@@ -133,36 +144,110 @@ class Derivation:
                 if rid not in used:
                     used.append(rid)
         stated = sorted((r for r in used if r in numbers), key=lambda r: numbers[r])
-        rules = [{"id": rid, "number": numbers.get(rid), "latex": restyle(BY_ID[rid].statement, nt),
+        rules = [{"id": rid, "number": numbers.get(rid),
+                  "latex": restyle(BY_ID[rid].statement, nt) if want_tex else "",
                   "text": BY_ID[rid].text} for rid in stated + [r for r in used if r not in numbers]]
         steps = []
         for step in self.steps:
-            text, tex = note_strings(step.note, numbers, nt)
+            text, note_tex = note_strings(step.note, numbers, nt, text=want_text, latex=want_tex)
             steps.append({
                 "rule": step.rule,
                 "number": numbers.get(step.rule),
                 "lhs": lhs_latex(step.lhs),
-                "latex": L.to_latex(step.expr, nt),
-                "text": to_pretty(step.expr),
+                "latex": tex(step.expr),
+                "text": to_pretty(step.expr) if "steps_text" in parts else "",
                 "note": text,
-                "note_latex": tex,
+                "note_latex": note_tex,
             })
+        gradient = {"text": to_text(self.gradient) if want_text else "", "latex": tex(self.gradient)}
+        if "numpy" in parts:
+            from .printers.numpy import to_numpy
+            gradient["numpy"] = to_numpy(self.gradient, self.f, self.wrt_sym)
         doc = {
+            "schema_version": SCHEMA_VERSION,
             "generator": f"texderive {__version__}",
             "input": {"expr": self.source, "wrt": self.wrt, "let": dict(self.let)},
-            "function": {"text": to_text(self.f), "latex": L.to_latex(self.f, nt)},
+            "function": {"text": to_text(self.f) if want_text else "", "latex": tex(self.f)},
             "rules": rules,
             "steps": steps,
-            "gradient": {"text": to_text(self.gradient), "latex": L.to_latex(self.gradient, nt),
-                         "numpy": to_numpy(self.gradient, self.f, self.wrt_sym)},
+            "gradient": gradient,
         }
         if self.check is not None:
             doc["check"] = dict(self.check)
         return doc
 
-    def to_latex(self, notation=None, style: str = "chain") -> str:
-        from .render import render
-        return render(self.to_dict(notation), "latex", style=style)
+    # -- outputs (SPEC section 7): what ``derive --format X`` prints --------------
+    def to_dict(self, notation=None, numbers=None, **options) -> dict:
+        """The JSON document of SPEC section 4, as ``derive --format json`` prints it.
+
+        ``notation``: the notation options as a dict (``{"bold": "bm"}``), or as
+        keywords (``bold="bm"``).  (A ``LatexNotation``, with a deck's rule
+        ``numbers``, gives the document in exactly those printer settings.)"""
+        if numbers is not None or _is_printer(notation):
+            from .printers.latex import LatexNotation
+            if notation is None:
+                from .outputs import make_notation
+                notation = make_notation({}, "json")
+            elif not isinstance(notation, LatexNotation):
+                raise TexderiveError("to_dict(numbers=...) takes notation as a LatexNotation")
+            if options:
+                raise TexderiveError("to_dict() with a LatexNotation takes no other options")
+            return self.document(notation, numbers)
+        from .outputs import check_options, document
+        opts = check_options("json", {"notation": notation, **options})
+        return document([self], "json", notation=opts["notation"])[0]
+
+    def to_latex(self, **options) -> str:
+        """An ``align*`` snippet, as ``derive --format latex`` prints it.
+
+        Options as on the command line: ``style`` ("chain" | "steps"), ``title``,
+        ``template_dir``, ``reveal``, and the notation as keywords (``bold="bm"``,
+        ``transpose="T"``, ...) or ``notation={...}``."""
+        return self._output("latex", options)
+
+    def to_standalone(self, **options) -> str:
+        """A complete article, as ``derive --format standalone`` prints it."""
+        return self._output("standalone", options)
+
+    def to_beamer(self, **options) -> str:
+        """Beamer frames to ``\\input`` into a deck, as ``derive --format beamer`` prints them."""
+        return self._output("beamer", options)
+
+    def to_markdown(self, **options) -> str:
+        """Markdown with ``$$`` blocks, as ``derive --format markdown`` prints it."""
+        return self._output("markdown", options)
+
+    def to_text(self, **options) -> str:
+        """The steps in Unicode for a terminal, as ``derive --format text`` prints them."""
+        return self._output("text", options)
+
+    def to_numpy(self, **options) -> str:
+        """A comment line, then the gradient as one NumPy expression (``--format numpy``)."""
+        return self._output("numpy", options)
+
+    def to_python(self, **options) -> str:
+        """A Python module computing f and its gradient (``--format python``)."""
+        return self._output("python", options)
+
+    def _output(self, fmt: str, options: dict) -> str:
+        from .outputs import output
+        if "notation" in options and _is_printer(options["notation"]):
+            raise TexderiveError("notation must be a dict of notation options, e.g. "
+                                 "{'bold': 'bm'}")
+        return output(self, fmt, **options)
+
+    # -- notebooks ---------------------------------------------------------------
+    def _repr_markdown_(self) -> str:
+        from .notebook import markdown
+        return markdown(self)
+
+    def _repr_latex_(self) -> str:
+        from .notebook import latex
+        return latex(self)
+
+
+def _is_printer(notation) -> bool:
+    return notation is not None and type(notation).__name__ == "LatexNotation"
 
 
 # ---------------------------------------------------------------------------
@@ -202,30 +287,38 @@ def restyle(statement: str, nt) -> str:
     return s
 
 
-def note_strings(note: tuple, numbers: dict, nt) -> tuple:
+def note_strings(note: tuple, numbers: dict, nt, *, text: bool = True, latex: bool = True) -> tuple:
+    """(plain text, LaTeX text) of a step's note; a form not asked for is ""."""
     from .printers import latex as L
     from .printers.text import to_pretty
-    text, tex = [], []
+
+    def pretty(node) -> str:
+        return to_pretty(node) if text else ""
+
+    def math(node) -> str:
+        return L.to_latex(node, nt) if latex else ""
+
+    plain, tex = [], []
     for seg in note:
         if isinstance(seg, str):
-            text.append(seg)
-            tex.append(escape_text(seg))
+            plain.append(seg)
+            tex.append(escape_text(seg) if latex else "")
             continue
         kind = seg[0]
         if kind == "ref":
             n = numbers.get(seg[1])
-            text.append(f"({n})" if n is not None else "")
+            plain.append(f"({n})" if n is not None else "")
             tex.append(rf"\(({n})\)" if n is not None else "")
         elif kind == "rule":
             r = BY_ID[seg[1]]
-            text.append(r.text)
-            tex.append(r"\(" + restyle(r.statement, nt) + r"\)")
+            plain.append(r.text)
+            tex.append(r"\(" + restyle(r.statement, nt) + r"\)" if latex else "")
         elif kind == "math":
-            text.append(to_pretty(seg[1]))
-            tex.append(r"\(" + L.to_latex(seg[1], nt) + r"\)")
+            plain.append(pretty(seg[1]))
+            tex.append(r"\(" + math(seg[1]) + r"\)")
         elif kind == "eq":
-            text.append(f"{to_pretty(seg[1])} = {to_pretty(seg[2])}")
-            tex.append(r"\(" + L.to_latex(seg[1], nt) + " = " + L.to_latex(seg[2], nt) + r"\)")
-    t = re.sub(r"\s+", " ", "".join(text)).strip().replace("by , ", "")
-    x = re.sub(r"[ \t]+", " ", "".join(tex)).strip().replace("by , ", "")
+            plain.append(f"{pretty(seg[1])} = {pretty(seg[2])}")
+            tex.append(r"\(" + math(seg[1]) + " = " + math(seg[2]) + r"\)")
+    t = re.sub(r"\s+", " ", "".join(plain)).strip().replace("by , ", "") if text else ""
+    x = re.sub(r"[ \t]+", " ", "".join(tex)).strip().replace("by , ", "") if latex else ""
     return t, x
