@@ -18,6 +18,7 @@ missing pdflatex is a failure.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -52,6 +53,42 @@ def _inputs(files) -> str:
     return "".join(f"{PARAGRAPH}\\input{{{name}}}\n" for name in files)
 
 
+COLUMN_HOSTS = {
+    "ieeetran": ("\\documentclass[conference]{IEEEtran}", ""),
+    "acmart": ("\\documentclass[sigconf]{acmart}",
+               "\\settopmatter{printacmref=false}\\setcopyright{none}\\title{T}\\author{A}\\renewcommand\\shorttitle{T}\n"),
+    "revtex": ("\\documentclass[twocolumn]{revtex4-2}", ""),
+    "article-twocolumn": ("\\documentclass[a4paper,twocolumn]{article}", ""),
+}
+
+
+def _have_class(line: str) -> bool:
+    cls = re.search(r"\{([^}]*)\}$", line).group(1) + ".cls"
+    found = shutil.which("kpsewhich") and subprocess.run(["kpsewhich", cls], capture_output=True,
+                                                          text=True).stdout.strip()
+    if not found and os.environ.get("CI") == "true":
+        pytest.fail(f"{cls} is missing: .ci/run installs texlive-publishers")
+    return bool(found)
+
+
+_EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _example_snippets(width: str) -> dict:
+    """{file name: snippet} of every derivation of the example decks, both styles."""
+    from texderive.deck import load, render_document
+    out = {}
+    for path in sorted(_EXAMPLES.glob("*.yaml")):
+        deck = load(str(path))
+        for k, entry in enumerate(deck.entries):
+            for style in STYLES:
+                out[f"ex-{path.stem}-{k}-{style}.tex"] = render_document(
+                    [entry], "latex", notation=deck.notation, style=style, check="none",
+                    meta={"width": width}, let=deck.let)
+    return out
+
+
+@functools.cache
 def _jobs() -> dict:
     """name -> (main .tex source, {other file: text}, runs)."""
     jobs = {}
@@ -86,6 +123,14 @@ def _jobs() -> dict:
         frames = render(beamer_notation(DOCS["long"]), "beamer", style=style, reveal=True,
                         meta={"titles": ["Example. (eq. 101 in the Matrix Cookbook)"]})
         jobs[f"beamer-frames-{style}"] = (lecture, {"frames.tex": frames}, 2)
+    # --width column snippets (the hand-made documents and every example) in
+    # the two-column classes SPEC section 7 names
+    narrow = {**_snippets("col", meta={"width": "column"}), **_example_snippets("column")}
+    for host, (cls, extra) in COLUMN_HOSTS.items():
+        if _have_class(cls):
+            jobs[f"width-column-{host}"] = ("%s\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n\\usepackage{bm}\n%s"
+                                            "\\begin{document}\n%s\\end{document}\n" % (cls, extra, _inputs(narrow)),
+                                            narrow, 1)
     # several --format beamer files in one deck (one of them twice): no label is
     # defined twice; with texderive.sty's [sharedrules], one rules frame for all
     files = {f"frames-{name}.tex": render(beamer_notation(doc), "beamer") for name, doc in DOCS.items()}
@@ -175,7 +220,7 @@ def test_shared_rules_number_each_rule_once(compiled):
 
 def test_every_format_was_compiled():
     kinds = {name.split("-")[0] for name in JOB_NAMES}
-    assert kinds == {"snippets", "sty", "standalone", "article", "deck", "beamer"}
+    assert kinds == {"snippets", "sty", "standalone", "article", "deck", "beamer", "width"}
     assert {f"standalone-{name}-{style}" for name in DOCS for style in STYLES} <= set(JOB_NAMES)
 
 

@@ -651,3 +651,86 @@ def test_rules_blocks_list_numbered_rules_only():
     out = render(doc, "standalone")
     assert "\\tag{" not in out and "The rules of the differential" not in out
     assert "Basic rules" not in render(doc, "beamer")
+
+
+# --- width (SPEC section 7) -----------------------------------------------------
+
+@pytest.mark.parametrize("value, points", [
+    ("column", 220.0), ("text", 345.0), ("3.5in", 252.945), ("252pt", 252.0), ("250bp", 250.9375),
+    ("8cm", 227.622), ("80mm", 227.622), ("300 pt", 300.0), (".5in", None),
+])
+def test_width_values(value, points):
+    if points is None:
+        with pytest.raises(TexderiveError, match="between"):
+            layout.parse_width(value)
+    else:
+        assert layout.parse_width(value) == pytest.approx(points, abs=1e-3)
+
+
+@pytest.mark.parametrize("value", ["", "wide", "3.5", "3.5 furlong", "-3in", "3in!", "1e2pt", None, 220])
+def test_bad_widths_say_what_is_allowed(value):
+    with pytest.raises(TexderiveError, match="column .*text .*pt, bp, in, cm or mm"):
+        layout.parse_width(value)
+
+
+@pytest.mark.parametrize("fmt", ["beamer", "deck", "markdown", "text"])
+def test_formats_without_a_width_refuse_one(fmt):
+    with pytest.raises(TexderiveError, match=f"not to {fmt}"):
+        render(SAMPLE, fmt, meta={"width": "column"})
+
+
+def test_width_breaks_every_row_to_the_width():
+    for width in ("column", "2.6in", "text"):
+        points = layout.parse_width(width)
+        for doc in (LONG, LS):
+            rows = render_module._view([doc], "latex", "chain", False, {"width": width})["docs"][0]["rows"]
+            lhs_w = max(math_width(r["lhs"]) for r in rows)
+            for row in rows:
+                used = lhs_w + (math_width(row["rel"]) if row["rel"] else 16.0) + math_width(row["math"])
+                assert used <= points, (width, row["math"])
+    narrow = render(LONG, "latex", meta={"width": "column"})
+    assert narrow.count("\\\\") > render(LONG, "latex").count("\\\\")
+    assert render(LONG, "latex", meta={"width": "text"}) == render(LONG, "latex")
+    assert render(LONG, "latex", meta={"width": "column"}) == render(LONG, "latex", meta={"paper": "twocolumn"})
+    # a standalone document is set to the width it was laid out for
+    assert "\\setlength{\\textwidth}{220.00pt}" in render(LONG, "standalone", meta={"width": "column"})
+    assert "\\setlength{\\textwidth}" not in render(LONG, "standalone")
+
+
+def test_rows_break_outside_brackets_first():
+    norm = r"\log\det(\mathbf{X}) + \|\mathbf{A}\mathbf{X}\mathbf{b} - \mathbf{c}\|^{2} + \operatorname{tr}(\mathbf{X}^{-1}\mathbf{B})"
+    lines = [line for line, _ in layout.break_math(norm, 140, 120)]
+    assert len(lines) == 2 and lines[1].startswith("+ \\operatorname{tr}")      # never inside the norm
+    assert [(norm[p:p + 2], depth) for p, kind, depth in layout.break_points(norm) if kind == 0] == \
+        [("+ ", 0), ("- ", 1), ("+ ", 0)]
+    # a product of Hadamard factors breaks before an operator, not inside (X w)
+    had = (r"\operatorname{sum}(\exp((-\mathbf{y}) \odot (\mathbf{X}\mathbf{w})) \odot \mathbf{y} "
+           r"\oslash (\mathbf{1} + \exp((-\mathbf{y}) \odot (\mathbf{X}\mathbf{w}))))")
+    lines = [line for line, _ in layout.break_math(had, 150, 150)]
+    assert len(lines) > 1 and all(line.startswith(("\\odot", "\\oslash")) for line in lines[1:])
+
+
+def test_sized_brackets_become_big_pairs_to_break():
+    row = (r"\operatorname{tr}\left(\frac{1}{2}\mathbf{A}\mathbf{X}\mathbf{B}\mathbf{C}\mathbf{D}"
+           r" + \mathbf{E}\mathbf{F}\mathbf{G}\mathbf{H}\mathbf{I}\mathbf{J}\right)")
+    lines = [line for line, _ in layout.break_math(row, 100, 100)]
+    assert len(lines) == 2 and "\\left" not in "".join(lines) and "\\right" not in "".join(lines)
+    assert "".join(lines).count("\\biggl(") == "".join(lines).count("\\biggr)") == 1
+    assert layout.break_math(row, 400, 400) == [(row, pytest.approx(math_width(row)))]   # fits: untouched
+
+
+def test_cli_width_option(tmp_path):
+    from click.testing import CliRunner
+    from texderive import cli
+    runner = CliRunner()
+    ok = runner.invoke(cli.main, ["derive", "norm(A*x - b)^2 + tr(A*x*x')", "--wrt", "x", "--no-check",
+                                  "--width", "column"])
+    assert ok.exit_code == 0 and ok.output.count("\\quad{}") >= 1
+    for fmt in ("beamer", "markdown", "text", "json", "numpy", "python"):
+        target = tmp_path / f"out-{fmt}"
+        bad = runner.invoke(cli.main, ["derive", "tr(X)", "--wrt", "X", "--format", fmt, "--width", "column",
+                                       "-o", str(target)])
+        assert bad.exit_code == 2 and f"not to {fmt}" in bad.output and "Traceback" not in bad.output
+        assert not target.exists()
+    bad = runner.invoke(cli.main, ["derive", "tr(X)", "--wrt", "X", "--width", "9parsec"])
+    assert bad.exit_code == 2 and "bad width '9parsec'" in bad.output

@@ -43,7 +43,7 @@ from .errors import TexderiveError
 # the notation options and the printer settings per format (re-exported for callers)
 from .outputs import BEAMER_FORMATS, NOTATION_KEYS, WEB_FORMATS, make_notation  # noqa: F401
 
-DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "style", "reveal",
+DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "width", "style", "reveal",
              "check", "exact_timeout", "notation", "let", "derivations")
 ENTRY_KEYS = ("title", "name", "text", "expr", "wrt", "let", "latex", "style")
 #: deck setting -> renderer format; ``snippets`` renders each derivation alone
@@ -99,6 +99,7 @@ class Deck:
     institute: str = ""
     format: str = "beamer"
     paper: str = ""
+    width: str = ""           # column | text | a TeX length; "" the paper's (twocolumn: column)
     style: str = "chain"
     reveal: bool = False
     check: str = "numeric"
@@ -278,6 +279,17 @@ class _Reader:
                 deck.exact_timeout = -1.0
             if not 0 < deck.exact_timeout < float("inf"):
                 self.fail(vnode, "exact_timeout must be a positive number of seconds")
+        if "width" in keys:
+            vnode = keys["width"]
+            if deck.format == "beamer":
+                self.fail(vnode, "width: is for an article or snippets; Beamer frames take "
+                                 "their width from the deck")
+            deck.width = self.string(vnode, "width").strip()
+            from .layout import parse_width
+            try:
+                parse_width(deck.width)
+            except TexderiveError as e:
+                self.fail(vnode, e.message)
         if "notation" in keys:
             deck.notation = self.notation(keys["notation"])
         if "let" in keys:
@@ -429,6 +441,8 @@ def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
     meta = {k: getattr(deck, k) for k in ("title", "subtitle", "author", "institute")}
     if deck.paper:
         meta["paper"] = deck.paper
+    if deck.width:
+        meta["width"] = deck.width
     return render_document(deck.entries, FORMATS[deck.format], deck_name=deck.path,
                            notation=deck.notation, style=deck.style, reveal=deck.reveal,
                            check=check or deck.check, exact_timeout=deck.exact_timeout,
@@ -443,6 +457,8 @@ def build_snippets(deck: Deck, *, template_dir=None, check: str | None = None) -
     if deck.format != "snippets":
         raise DeckError(f"{deck.path}: the deck's format is {deck.format}, not snippets")
     meta = {"paper": deck.paper} if deck.paper else {}
+    if deck.width:
+        meta["width"] = deck.width
     return [(snippet_name(entry),
              render_document([entry], FORMATS["snippets"], deck_name=deck.path,
                              notation=deck.notation, style=entry.style or deck.style,

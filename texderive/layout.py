@@ -346,6 +346,12 @@ _NO_BREAK_AFTER = {"(", "[", "{", "=", "+", "-", "^", "_", "&", ",", r"\left", r
 _FACTOR_START = {"(", r"\,", r"\mathbf", r"\bm", r"\boldsymbol", r"\mathrm", r"\operatorname", r"\log",
                  r"\det", r"\exp", r"\mathbb", r"\mathsf", r"\mathit", r"\mathcal"}
 _OPERATOR_GROUPS = {r"\operatorname", r"\mathrm"}     # \operatorname{tr}(...), \mathrm{d}X: keep together
+# a product's operators: a row may break before them as between two factors
+_PRODUCT_OPS = {r"\odot", r"\oslash", r"\otimes", r"\cdot", r"\times", r"\circ"}
+# brackets a row may break inside, only where no break outside fits (\| opens
+# and closes a norm: the first of a pair opens it)
+_OPENS = {"(", "[", r"\lVert", r"\lvert", r"\langle"}
+_CLOSES = {")", "]", r"\rVert", r"\rvert", r"\rangle"}
 
 
 def break_points(latex: str) -> list:
@@ -359,6 +365,7 @@ def break_points(latex: str) -> list:
 def _break_tokens(toks) -> list:
     """break_points by token index, of the tokens of a row (ending with "")."""
     points, brace, leftright, paren = [], 0, 0, 0
+    bars = []                               # the depths of the open norm bars \|
     # at brace depth 0: the token before, and the macro that the last group
     # belonged to (\operatorname{tr}), if any
     prev, group_macro = None, None
@@ -382,7 +389,8 @@ def _break_tokens(toks) -> list:
         if leftright == 0:
             if tok in "+-" and prev is not None and prev not in _NO_BREAK_AFTER:
                 points.append((k, 0, max(paren, 0)))
-            elif (tok in _FACTOR_START and prev is not None and prev not in _NO_BREAK_AFTER
+            elif ((tok in _FACTOR_START or tok in _PRODUCT_OPS) and prev is not None
+                  and prev not in _NO_BREAK_AFTER
                   and not (prev == "}" and group_macro in _OPERATOR_GROUPS)):
                 points.append((k, 1, max(paren, 0)))
         if tok == "{":
@@ -396,15 +404,37 @@ def _break_tokens(toks) -> list:
         elif tok == r"\right":
             leftright -= 1
         elif leftright == 0:
-            if tok in "([":
+            if tok in _OPENS or (tok == r"\|" and not bars[-1:] == [paren]):
                 paren += 1
-            elif tok in ")]":
+                if tok == r"\|":
+                    bars.append(paren)
+                prev = "("                  # no break right after an opening bracket
+                continue
+            if tok in _CLOSES or tok == r"\|":
+                if tok == r"\|":
+                    bars.pop()
                 paren -= 1
         prev = tok
     return points
 
 
+_SIZED_PAIR = re.compile(r"\\(left|right)(?![A-Za-z])")
+
+
 def break_math(latex: str, first: float, rest: float) -> list:
+    """:func:`_break_row`, and where a line is still too wide and the row has
+    ``\\left``/``\\right`` (which cannot span two lines), the row again with
+    every such pair as ``\\biggl``/``\\biggr``: the same size for all (they hold
+    a fraction), balanced, and breakable inside."""
+    lines = _break_row(latex, first, rest)
+    too_wide = any(w > (first if k == 0 else rest) for k, (_, w) in enumerate(lines))
+    if too_wide and r"\left" in latex:
+        sized = _SIZED_PAIR.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
+        lines = _break_row(sized, first, rest)
+    return lines
+
+
+def _break_row(latex: str, first: float, rest: float) -> list:
     """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it
     can: before a + or -, else between two factors, else as early as possible;
     of the breaks that fit, the outermost in the last half of the line.
@@ -429,11 +459,14 @@ def break_math(latex: str, first: float, rest: float) -> list:
         j = i
         while j < len(points) and at[points[j][0]] - start_w <= avail:
             j += 1
-        fitting = [p for p in points[i:j] if p[1] == 0] or points[i:j]
+        fitting = points[i:j]
         if fitting:
-            half = [p for p in fitting if at[p[0]] - start_w >= avail / 2] or fitting
-            shallow = min(depth for _, _, depth in half)
-            pos = max(p for p, _, d in half if d == shallow)
+            # the outermost kind of break that fits: a top-level + or -, then
+            # between top-level factors, then inside brackets, the shallowest
+            # (of those past the first third of the line: no stub of a line)
+            fitting = [p for p in fitting if at[p[0]] - start_w >= avail / 3] or fitting
+            best = min((depth, kind) for _, kind, depth in fitting)
+            pos = max(p for p, kind, depth in fitting if (depth, kind) == best)
         else:
             pos = points[i][0]
         lines.append((latex[start:pos].rstrip(), at[pos] - start_w))
@@ -449,9 +482,33 @@ def break_math(latex: str, first: float, rest: float) -> list:
 
 # Beamer: 307pt of text on a 4:3 frame, 11pt sans-serif math, which the
 # 10pt serif estimate matches within -8%..+5% (notes at \footnotesize: 0.85).
-WIDTH = {"onecolumn": 345.0, "twocolumn": 221.0,        # article; [a4paper,twocolumn]{article}
+WIDTH = {"onecolumn": 345.0, "twocolumn": 220.0,        # article; [a4paper,twocolumn]{article}
           "beamer": 307.3 / 1.05}
 LIST_INDENT = {"onecolumn": 25.0, "twocolumn": 20.0, "beamer": 22.0}
+PAPER_LIST_INDENT = 25.0   # \leftmargini of an article's enumerate (2.5em), at most
+#: The named widths of a paper's snippet (SPEC section 7): ``column`` the
+#: narrowest common two-column measure, ``text`` an article's text width.
+NAMED_WIDTHS = {"column": 220.0, "text": 345.0}
+_UNITS = {"pt": 1.0, "bp": 72.27 / 72, "in": 72.27, "cm": 72.27 / 2.54, "mm": 7.227 / 2.54}
+_LENGTH = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)\s*\Z")
+MIN_WIDTH, MAX_WIDTH = 100.0, 1000.0
+
+
+def parse_width(value) -> float:
+    """``column``, ``text`` or a TeX length (``3.5in``, ``252pt``) -> points."""
+    from .errors import TexderiveError
+    if isinstance(value, str) and value.strip() in NAMED_WIDTHS:
+        return NAMED_WIDTHS[value.strip()]
+    m = _LENGTH.match(value) if isinstance(value, str) else None
+    if m is None or m.group(2) not in _UNITS:
+        raise TexderiveError(f"bad width {value!r}: use column ({NAMED_WIDTHS['column']:g}pt), "
+                             f"text ({NAMED_WIDTHS['text']:g}pt) or a length with a unit pt, bp, "
+                             f"in, cm or mm, such as 3.5in")
+    points = float(m.group(1)) * _UNITS[m.group(2)]
+    if not MIN_WIDTH <= points <= MAX_WIDTH:
+        raise TexderiveError(f"width {value!r} is {points:.0f}pt: a display needs between "
+                             f"{MIN_WIDTH:g}pt and {MAX_WIDTH:g}pt")
+    return points
 _MARGIN = 6.0          # room for the estimate's error
 _BREAKABLE_ROWS = 8    # a paper's display longer than this may break across pages
 _NOTE_GAP = 12.0       # amsmath keeps at least this between a row and its \tag

@@ -138,14 +138,18 @@ from pathlib import Path
 
 from . import __version__
 from .errors import TexderiveError
-from .layout import (LIST_INDENT, RULES_PER_FRAME, TOKEN, WIDTH, Widths, fit_frames, layout_rows,
-                     math_width, note_scale, text_rows, text_width)  # noqa: F401 (math_width, text_width: re-exported)
+from .layout import (LIST_INDENT, PAPER_LIST_INDENT, RULES_PER_FRAME, TOKEN, WIDTH, Widths, fit_frames,
+                     layout_rows, math_width, note_scale, parse_width, text_rows, text_width)  # noqa: F401 (math_width, text_width: re-exported)
 from .tex import Tex, escape_latex
 
 FORMATS = ("latex", "standalone", "beamer", "deck", "article", "markdown", "text", "json", "numpy")
 STYLES = ("chain", "steps")
 # the meta keys render() reads (the deck builder asks whether "styles" is one)
-_META_KEYS = ("title", "subtitle", "author", "institute", "titles", "texts", "styles", "notation", "paper")
+_META_KEYS = ("title", "subtitle", "author", "institute", "titles", "texts", "styles", "notation", "paper",
+              "width")
+#: The formats laid out for a width a user may name (``width``); the others
+#: have none (Beamer frames take theirs from the deck).
+WIDTH_FORMATS = ("latex", "standalone", "article")
 _TEMPLATES = {
     "latex": "latex.tex.jinja", "standalone": "standalone.tex.jinja", "article": "article.tex.jinja",
     "beamer": "beamer.tex.jinja", "deck": "deck.tex.jinja", "markdown": "markdown.md.jinja",
@@ -630,7 +634,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         "text": texts[k] if k < len(texts) and texts[k] else "",
         "function": function_tex,
         # too wide to state inline (a display breaks it into rows; a sentence cannot)
-        "long_function": geometry is not None and widths.math(function_tex) > WIDTH[geometry] * 0.7,
+        "long_function": geometry is not None and widths.math(function_tex) > geometry * 0.7,
         "function_text": _field(function, "text", where + "function.", required=False),
         "expr": str(inp.get("expr") or ""), "wrt": wrt, "grad_lhs": grad_lhs,
         "rules": rules, "steps": steps,
@@ -640,7 +644,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         "check": _check_phrase(doc.get("check")),
         "rows": [], "frames": [],
     }
-    width = WIDTH[geometry] if geometry else math.inf
+    width = geometry if geometry else math.inf
     scale = note_scale(fmt)
     # the chain: "y = f", then each step; a step's lhs is shown where it changes
     groups, prev = [(Tex("y"), Tex("="), d["function"], Tex(""), "first", 1)], "y"
@@ -651,7 +655,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     if style == "chain" and fmt != "text":
         d["rows"] = layout_rows(groups, width, scale, widths, breaks=fmt in ("latex", "standalone", "article"),
                             tall=tall)
-    item_w = width - LIST_INDENT[geometry] if geometry else width
+    item_w = width - (LIST_INDENT["beamer"] if fmt in ("beamer", "deck") else PAPER_LIST_INDENT) if geometry else width
     for s in steps:
         s["rows"] = (layout_rows([(s["lhs"], Tex("="), s["latex"], Tex(""), "step", 1)], item_w, 1.0, widths,
                              tall=tall)
@@ -687,10 +691,17 @@ def _view(docs, fmt, style, reveal, meta, user_templates=False):
     # files in one deck must never define one label twice, and texderive.sty
     # may number them for the whole deck); the bare number in a snippet
     refs = "macro" if fmt == "beamer" else fmt in ("standalone", "article", "deck")
+    # the page width (pt) the LaTeX is laid out for; None: no page (markdown, text)
+    width = meta.get("width")
+    if width is not None and fmt not in WIDTH_FORMATS:
+        raise TexderiveError(f"a width applies to latex and standalone output, not to {fmt}: "
+                             + ("Beamer frames take their width from the deck" if fmt in ("beamer", "deck")
+                                else f"{fmt} output has no fixed width"))
     if fmt in ("beamer", "deck"):
-        geometry = "beamer"
-    elif fmt in ("latex", "standalone", "article"):
-        geometry = "twocolumn" if paper == "twocolumn" else "onecolumn"
+        geometry = WIDTH["beamer"]
+    elif fmt in WIDTH_FORMATS:
+        geometry = parse_width(width) if width is not None else WIDTH["twocolumn" if paper == "twocolumn"
+                                                                      else "onecolumn"]
     else:
         geometry = None
     docs_rules = [_read_rules(doc, f"derivation {k + 1}: " if n > 1 else "") for k, doc in enumerate(docs)]
@@ -710,6 +721,8 @@ def _view(docs, fmt, style, reveal, meta, user_templates=False):
         "meta": {key: _oneline(meta.get(key) or "") for key in ("title", "subtitle", "author", "institute")},
         "packages": _packages(docs), "style": style, "reveal": bool(reveal) and fmt in ("beamer", "deck"),
         "paper": paper or "",
+        # a standalone document (or a one-column article) set to the width it was laid out for
+        "textwidth": Tex(f"{geometry:.2f}pt") if width is not None and paper != "twocolumn" else "",
         "fmt": fmt, "version": __version__, "refs": refs,
         "check": _checks_phrase(docs),
     }
