@@ -75,15 +75,16 @@ readme-images: $(BUILD)/tutorial.pdf
 	pdftoppm -png -r 80 -f $$((page + 1)) -l $$((page + 1)) -singlefile $< docs/slide-logdet-cont
 
 # --- checks ----------------------------------------------------------------
-# KaTeX (from npm, when npm is there) lets the tests render the Markdown output for real.
+# KaTeX and MathJax 3 (from npm, when npm is there) let the tests render the Markdown
+# output and the notebook's math for real.
 NODE_MODULES := $(VENV)/node/node_modules
-$(NODE_MODULES)/katex/package.json: | $(PY)
+$(NODE_MODULES)/katex/package.json $(NODE_MODULES)/mathjax-full/package.json &: | $(PY)
 	@if command -v npm >/dev/null 2>&1; then \
-	    npm install --silent --no-audit --no-fund --prefix $(VENV)/node katex \
-	    || echo "make: could not install KaTeX: its test will be skipped"; \
-	else echo "make: npm not found: the KaTeX test will be skipped"; fi
+	    npm install --silent --no-audit --no-fund --prefix $(VENV)/node katex mathjax-full \
+	    || echo "make: could not install KaTeX and MathJax: their tests will be skipped"; \
+	else echo "make: npm not found: the KaTeX and MathJax tests will be skipped"; fi
 
-test: $(PY) $(NODE_MODULES)/katex/package.json
+test: $(PY) $(NODE_MODULES)/katex/package.json $(NODE_MODULES)/mathjax-full/package.json
 	NODE_PATH=$(CURDIR)/$(NODE_MODULES) $(PY) -m pytest -q
 
 bench: $(PY)

@@ -195,3 +195,14 @@ def test_the_package_ships_its_typing_marker_and_license():
     assert text.startswith("MIT License")
     assert "MIT" in (ROOT / "pyproject.toml").read_text()
     assert (ROOT / "CHANGELOG.md").read_text().startswith("# Changelog")
+
+
+@pytest.mark.parametrize("bold", ["mathbf", "bm", "none"])
+@pytest.mark.parametrize("macros", [False, True])
+def test_web_outputs_never_write_bm(bold, macros):
+    """MathJax 3 has no \\bm: markdown, JSON and the notebook reprs write \\boldsymbol."""
+    d = derive("logdet(Sigma) - tr(S*Sigma) + x'*Sigma*x", "Sigma", {"Sigma": "symmetric n"})
+    for text in (d.to_markdown(bold=bold, macros=macros), json.dumps(d.to_dict(bold=bold)),
+                 d.to_markdown(style="steps", bold=bold)):
+        assert "\\bm" not in text
+        assert "\\tr" not in text.replace("\\transpose", "") and "\\dd" not in text

@@ -29,6 +29,13 @@ def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = 
                    exact_timeout=exact_timeout)
 
 
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext texderive``: the ``%derive`` and ``%%derive`` magics (IPython loads
+    only here, never on ``import texderive``)."""
+    from .notebook import load_ipython_extension as load
+    load(ipython)
+
+
 def __getattr__(name):
     if name == "Derivation":
         from .steps import Derivation

@@ -62,8 +62,12 @@ CODE_FORMATS = {"python": ("texderive.printers.python", "render_module")}
 
 
 def make_notation(options: dict, fmt: str):
-    """The printer's settings for ``fmt`` from the user's notation options."""
+    """The printer's settings for ``fmt`` from the user's notation options.  The web
+    formats (markdown, json) ignore ``macros``: MathJax and KaTeX cannot load
+    texderive.sty, so ``\\tr`` and ``\\dd`` would be undefined there."""
     from .printers.latex import LatexNotation
+    if fmt in WEB_FORMATS:
+        options = {**options, "macros": False}
     return LatexNotation.from_options(
         **options, web=fmt in WEB_FORMATS,
         differential="operatorname" if fmt in BEAMER_FORMATS else "mathrm")

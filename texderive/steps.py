@@ -280,7 +280,7 @@ def restyle(statement: str, nt) -> str:
                   {"top": r"^\top", "mathsf": r"^{\mathsf T}", "T": "^T"}[nt.transpose])
     s = s.replace(r"\operatorname{tr}", r"\tr" if nt.macros else
                   (r"\operatorname{Tr}" if nt.trace == "Tr" else r"\operatorname{tr}"))
-    bold = {"mathbf": r"\mathbf", "bm": r"\bm", "none": ""}[nt.bold]
+    bold = {"mathbf": r"\mathbf", "bm": r"\boldsymbol" if nt.web else r"\bm", "none": ""}[nt.bold]
     if bold != r"\mathbf":
         s = re.sub(r"\\mathbf\{([A-Za-z0-9]+)\}",
                    (lambda m: m.group(1)) if not bold else (lambda m: bold + "{" + m.group(1) + "}"), s)
