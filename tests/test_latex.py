@@ -88,6 +88,25 @@ def _example_snippets(width: str) -> dict:
     return out
 
 
+THEMES = {
+    "default": ("\\documentclass{beamer}", ""),
+    "madrid": ("\\documentclass{beamer}", "\\usetheme{Madrid}\n"),
+    "wide": ("\\documentclass[aspectratio=169]{beamer}", ""),
+    "physics": ("\\documentclass{beamer}", "\\usepackage{physics}\n"),
+}
+
+
+def _example_frames() -> dict:
+    """{file name: --format beamer frames} of each example deck's derivations."""
+    from texderive.deck import load, render_document
+    out = {}
+    for path in sorted(_EXAMPLES.glob("*.yaml")):
+        deck = load(str(path))
+        out[f"frames-{path.stem}.tex"] = render_document(deck.entries, "beamer", notation=deck.notation,
+                                                         style=deck.style, check="none", let=deck.let)
+    return out
+
+
 @functools.cache
 def _jobs() -> dict:
     """name -> (main .tex source, {other file: text}, runs)."""
@@ -131,6 +150,13 @@ def _jobs() -> dict:
             jobs[f"width-column-{host}"] = ("%s\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n\\usepackage{bm}\n%s"
                                             "\\begin{document}\n%s\\end{document}\n" % (cls, extra, _inputs(narrow)),
                                             narrow, 1)
+    # the examples' frames, one file after another, in the common themes
+    # (metropolis, whose frame title is taller, still overflows: see the report)
+    frames = _example_frames()
+    for theme, (cls, extra) in THEMES.items():
+        jobs[f"beamer-theme-{theme}"] = ("%s\n%s\\usepackage{amsmath}\n\\usepackage{amssymb}\n\\usepackage{bm}\n"
+                                         "\\begin{document}\n%s\\end{document}\n"
+                                         % (cls, extra, "".join(f"\\input{{{f}}}\n" for f in frames)), frames, 1)
     # several --format beamer files in one deck (one of them twice): no label is
     # defined twice; with texderive.sty's [sharedrules], one rules frame for all
     files = {f"frames-{name}.tex": render(beamer_notation(doc), "beamer") for name, doc in DOCS.items()}

@@ -529,7 +529,7 @@ def test_break_points_between_factors_keep_operators_whole():
 
 def test_a_long_derivation_continues_on_further_frames():
     out = render(beamer_notation(LONG), "beamer", meta={"titles": ["Example. Ratio"]})
-    titles = re.findall(r"\\begin\{frame\}\{([^}]*)\}", out)
+    titles = re.findall(r"\\begin\{frame\}\[[^]]*\]\{([^}]*)\}", out)
     assert titles[0] == "Basic rules" and titles[1] == "Example. Ratio"
     assert len(titles) >= 4 and all(t == "Example. Ratio (cont.)" for t in titles[2:])
     frames = out.split("\\begin{frame}")[2:]
@@ -555,7 +555,7 @@ def test_deck_is_a_classic_beamer_document():
     out = render([beamer_notation(d) for d in DOCS.values()], "deck", meta=DECK_META)
     for line in ("\\documentclass{beamer}", "\\usetheme{default}", "\\setbeamertemplate{navigation symbols}{}",
                  "\\setbeamertemplate{itemize items}[triangle]", "\\title{Matrix derivatives by the differential}",
-                 "\\date{}", "  \\titlepage", "\\begin{frame}{Basic rules}",
+                 "\\date{}", "  \\titlepage", "\\begin{frame}[t,allowframebreaks]{Basic rules}",
                  "    \\item Find \\(\\nabla_{\\mathbf{x}} f\\) for \\(y = \\|\\mathbf{A}\\mathbf{x} - \\mathbf{b}\\|_2^2\\)",
                  "    \\item Given constant matrices A and B.", "\\end{document}"):
         assert line in out.split("\n"), line
@@ -734,3 +734,17 @@ def test_cli_width_option(tmp_path):
         assert not target.exists()
     bad = runner.invoke(cli.main, ["derive", "tr(X)", "--wrt", "X", "--width", "9parsec"])
     assert bad.exit_code == 2 and "bad width '9parsec'" in bad.output
+
+
+def test_every_derivation_frame_starts_at_the_top():
+    for style in ("chain", "steps"):
+        out = render(beamer_notation(LONG), "beamer", style=style)
+        frames = re.findall(r"\\begin\{frame\}(\[[^]]*\])?\{([^}]*)\}", out)
+        # at the top, and broken again by LaTeX (never cut off) where a taller theme needs it
+        assert len(frames) >= 3 and all(opt == "[t,allowframebreaks]" for opt, _ in frames)
+        assert out.count("\\allowdisplaybreaks") == len(frames) - 1        # the rules frame's align* stays whole
+        assert out.count("{\\setbeamertemplate{frametitle continuation}[from second]%") == len(frames)
+        # a step's continued rows stay with it
+        assert style == "steps" or re.search(r"\\\\\*\n  &\\quad", out) and not re.search(r"\\\\\n  &\\quad", out)
+    reveal = render(beamer_notation(LONG), "beamer", reveal=True)
+    assert "allowframebreaks]{Example" not in reveal and "\\begin{frame}[t]{Example" in reveal

@@ -518,7 +518,7 @@ _INDENT_CONT = 16.0    # \quad and the sign's spacing on a continued row
 # continued rows, or 6 rows whose notes need lines of their own; 2 rows fewer
 # under three bullets.
 _FRAME_H = 198.0
-_ROW_H = {"plain": 16.0, "numbered": 19.5, "cont": 15.5}
+_ROW_H = {"plain": 14.0, "numbered": 17.5, "cont": 13.5}     # with \jot = 1pt (frames set it)
 _NOTE_H = 12.5         # a note that TeX sets on a line of its own
 _ITEM_H = 14.5         # a line of a bullet
 _LIST_BONUS = 15.0     # a frame of bullets only has no display skips
@@ -570,6 +570,9 @@ def layout_rows(groups, width, note_scale, widths, breaks=False, tall=True):
     if breaks and len(out) > _BREAKABLE_ROWS:
         for row, nxt, size in zip(out, out[1:], sizes):
             row["breakable"] = nxt["kind"] != "cont" or size > _BREAKABLE_ROWS
+        # the statement and the first step stay together: no orphan "y = ..." at a page foot
+        for row in out[:2]:
+            row["breakable"] = False
     return out
 
 
