@@ -20,7 +20,8 @@ from texderive.errors import TexderiveError
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 METHODS = {"latex": "to_latex", "standalone": "to_standalone", "beamer": "to_beamer",
-           "markdown": "to_markdown", "text": "to_text", "numpy": "to_numpy", "json": "to_dict"}
+           "markdown": "to_markdown", "text": "to_text", "numpy": "to_numpy", "json": "to_dict",
+           "python": "to_python"}
 
 CASES = [
     ("tr(A*X*B)", "X", {}),

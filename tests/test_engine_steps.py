@@ -55,8 +55,13 @@ def test_logdet_example_substitutes_y_and_merges_the_two_traces():
 
 def test_symmetric_variable_says_which_convention():
     d = derive("tr(A*S)", wrt="S", let={"S": "symmetric"})
-    last = d.to_dict()["steps"][-1]
-    assert last["rule"] == "symmetric" and "(H + Hᵀ)/2" in last["note"] and "2H − H∘I" in last["note"]
+    steps = d.to_dict()["steps"]
+    last = steps[-1]
+    assert last["rule"] == "symmetric" and "(G + Gᵀ)" in last["note"] and "2G − G∘I" in last["note"]
+    # never the false chain "∇f = Aᵀ = ½(Aᵀ + A)": the read-off Aᵀ is G, a new left-hand side
+    assert steps[-2]["rule"] == "read_off" and steps[-2]["lhs"] == r"\mathbf{G}"
+    assert steps[-2]["text"] == "Aᵀ" and last["lhs"].startswith(r"\nabla")
+    assert d.gradient_text == "1/2*(A + A')"
 
 
 def test_document_schema():
@@ -123,7 +128,7 @@ def test_a_numeric_check_failure_is_confirmed_by_the_exact_check():
 
 
 @pytest.mark.parametrize("expr, wrt, text", [
-    ("sum((tr(X)*a'))", "X", "sum(a')*I"),     # a row times a column of ones is a sum
+    ("sum((tr(X)*a'))", "X", "sum(a)*I"),      # a row times ones is a sum; sum(a') = sum(a)
     ("sum(c*tr(X))", "X", "sum(c)*I"),
     ("y'*x + ones'*x", "x", "y + ones"),
     ("ones'*(diag(x)*x)", "x", "2*x"),          # diag(x)*ones = diag(x*ones') = x

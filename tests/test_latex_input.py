@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from texderive import notation, shapes
-from texderive.errors import LimitError, ParseError, TexderiveError
+from texderive.errors import LimitError, ParseError, ShapeError, TexderiveError
 from texderive.latex_input import parse_latex
 
 
@@ -219,9 +219,7 @@ PAIRS = [
     # constants
     (r"\mathbf{x}^\top\mathbf{I}\mathbf{x}", "x'*I*x"),
     (r"\mathbf{x}^\top I \mathbf{x}", "x'*I*x"),
-    (r"\mathbf{x}^\top\mathbf{I}_n\mathbf{x}", "x'*I*x"),
     (r"\mathbf{1}^\top\mathbf{x}", "ones'*x"),
-    (r"\mathbf{1}_n^\top\mathbf{x}", "ones'*x"),
     (r"\mathbb{1}^\top\mathbf{x}", "ones'*x"),
     (r"\mathbf{0}^\top\mathbf{x}", "zeros'*x"),
     (r"\mathbf{x}^\top\mathrm{I}\mathbf{x}", "x'*I*x"),
@@ -270,6 +268,16 @@ def test_latex_reads_as_plain(row):
         assert got == want
         return
     same(latex, plain)
+
+
+def test_a_constant_keeps_its_printed_size():
+    """\\mathbf{I}_n is the n×n identity: the size is read, never dropped (SPEC section 6)."""
+    same(r"\mathbf{x}^\top\mathbf{I}_n\mathbf{x}", "x'*I*x", {"x": "vector n"})
+    same(r"\mathbf{x}^\top\mathbf{1}_{n}", "x'*ones", {"x": "vector n"})
+    same(r"\mathbf{1}_n^\top\mathbf{x}", "ones'*x", {"x": "vector n"})
+    with pytest.raises(ShapeError):
+        shapes.elaborate(parse_latex(r"\mathbf{x}^\top\mathbf{I}_n\mathbf{x}"),
+                         "", shapes.parse_let({"x": "vector m"}))
 
 
 def test_names_map_printed_spellings_back():

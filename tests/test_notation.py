@@ -1,7 +1,11 @@
 """The plain notation (SPEC section 1): input -> canonical text, and bad input -> message + column."""
+import re
+
+import numpy as np
+
 import pytest
 
-from texderive import notation, shapes
+from texderive import ir, notation, shapes
 from texderive.errors import LimitError, ParseError, ShapeError, TexderiveError
 from texderive.printers.text import to_text
 
@@ -136,3 +140,142 @@ def test_declared_size_names_are_distinct_undeclared_ones_are_free():
         tree("tr(A*X*B)", {"A": "matrix p m", "B": "matrix n q"}, scalar=True)
     assert tree("tr(A*X*B)", {"A": "matrix p m", "B": "matrix n p"}, scalar=True).shape == (1, 1)
     assert tree("tr(A*X*B)", scalar=True).shape == (1, 1)          # free sizes unify
+
+
+# ---------------------------------------------------------------------------
+# SPEC sections 1, 6, 7: kron, vec, commutation, rows, cols; unknown functions
+
+KL = {"X": "matrix m n", "A": "matrix m m", "B": "matrix n n"}
+
+
+@pytest.mark.parametrize("src", [
+    "kron(A, B)", "kron(B', A)*vec(X)", "vec(X)'*kron(B, A)*vec(X)", "commutation(X)*vec(X)",
+    "rows(X)*cols(X)*A", "vec(X)", "kron(I, A)*vec(X)", "kron(kron(A, B), A)",
+])
+def test_section6_notation_round_trips(src):
+    e = tree(src, KL)
+    inputs = [ir.Sym("X", "matrix", "m", "n")]        # the input's variables name the sizes
+    assert tree(to_text(e, inputs), KL) == e
+
+
+def test_section6_shapes():
+    assert tree("vec(X)", KL).shape == ("m*n", 1)
+    assert tree("kron(A, B)", KL).shape == ("m*n", "m*n")
+    assert tree("commutation(X)", KL).shape == ("m*n", "m*n")
+    assert tree("rows(X)", KL) == ir.Size("m") and tree("cols(X)", KL) == ir.Size("n")
+    assert tree("rows(x)", {"x": "vector p"}) == ir.Size("p")
+    assert tree("cols(x)") == ir.Num(1)              # a vector's width is the number 1
+    # a vector whose length nothing else fixes takes the product size of vec
+    e = tree("x'*vec(X)", KL, scalar=True)
+    assert e.args[0].shape == (1, "m*n")
+    # the identity's size is solved factor by factor
+    assert tree("kron(I, A)*vec(X)", KL).args[0].args[0] == ir.Ident("n")
+
+
+def test_a_product_size_that_cannot_be_matched_is_a_clear_error():
+    with pytest.raises(ShapeError, match="declare the sizes"):
+        tree("vec(X)'*kron(A, B)*vec(X)", scalar=True)
+
+
+@pytest.mark.parametrize("name, rewrite", [
+    ("softmax", "exp(z) ./ sum(exp(z))"), ("logsumexp", "log(sum(exp(z)))"),
+    ("softplus", "log(1 + exp(z))"), ("log1p", "log(1 + z)"), ("norm1", "sum(abs(z))"),
+    ("relu", "(z + abs(z))/2"), ("expm", None), ("logm", None), ("sqrtm", None),
+])
+def test_unknown_functions_are_named_with_their_rewrite(name, rewrite):
+    with pytest.raises(ParseError) as info:
+        tree(f"sum({name}(W*x))")
+    msg = str(info.value)
+    assert f"unknown function '{name}'" in msg and "sigmoid" in msg and "kron" in msg
+    if rewrite:
+        assert rewrite in msg
+    # the rewrite itself is notation texderive reads, and means the function
+    if rewrite:
+        tree(rewrite.replace("z", "W*x"))
+
+
+def test_other_names_before_a_bracket_keep_the_implicit_product():
+    assert tree("A(X+B)") == tree("A*(X+B)")
+    assert tree("softmax'*(x)") == tree("softmax'*x")      # a plain name without a call
+    assert tree("tr(A(X+B))", scalar=True) is not None
+
+
+@pytest.mark.parametrize("src, what", [
+    ("norm(x, 1)", "norm takes one argument, got 2"),
+    ("max(0, z)", "unknown function 'max'"),
+    ("min(a, b)", "unknown function 'min'"),
+    ("kron(A)", "kron takes 2 arguments, got 1"),
+    ("kron(A, B, A)", "kron takes 2 arguments, got 3"),
+    ("sum(x, y)", "kron(A, B) is the only two-argument function"),
+])
+def test_calls_with_the_wrong_number_of_arguments(src, what):
+    with pytest.raises(ParseError, match=re.escape(what)):
+        tree(src)
+
+
+def test_max_and_min_have_a_rewrite_that_is_right():
+    import numpy as np
+    from texderive.evaluate import Evaluator
+    a, b = np.array([[1.0], [-2.0], [3.0]]), np.array([[0.5], [0.0], [4.0]])
+    for name, fn in (("max", np.maximum), ("min", np.minimum)):
+        msg = notation.unknown_function_message(name)
+        rewrite = msg.split(" as ", 1)[1].split(";")[0]
+        e = tree(rewrite, {"a": "vector n", "b": "vector n"})
+        got = Evaluator({"a": a, "b": b}, dims={"n": 3}).value(e)
+        assert np.allclose(got, fn(a, b))
+
+
+# ---------------------------------------------------------------------------
+# issue 12 item 9: the text of a result keeps its sizes; numpy with an input named np
+
+def _values(rng, syms, dims):
+    import numpy as np
+    return {s.name: rng.standard_normal((dims.get(s.shape[0], s.shape[0]),
+                                         dims.get(s.shape[1], s.shape[1]))) for s in syms}
+
+
+@pytest.mark.parametrize("f, wrt, by_hand", [
+    # sum(X + 1 v') = sum(X) + m*sum(v): the gradient is m*ones, never ones*ones
+    ("sum(X + ones*v')", "v", lambda X, v: X.shape[0] * np.ones_like(v)),
+    ("sum(X*w)", "w", lambda X, w: X.sum(axis=0).reshape(-1, 1)),
+    ("sum(X + ones*v')*sum(v)", "v",
+     lambda X, v: (X.sum() + 2 * X.shape[0] * v.sum()) * np.ones_like(v)),
+])
+def test_gradient_text_keeps_sizes_and_reads_back_to_the_same_numbers(f, wrt, by_hand):
+    from texderive import derive
+    from texderive.evaluate import Evaluator
+    d = derive(f, wrt, let={"X": "matrix m n", "v": "vector n", "w": "vector n"})
+    text = d.gradient_text
+    assert "ones*ones" not in text
+    let = {"X": "matrix m n", "v": "vector n", "w": "vector n"}
+    back = shapes.elaborate(notation.parse(text), text, shapes.parse_let(let), scalar=False,
+                            shape=d.wrt_sym.shape)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((4, 3))
+    v = rng.standard_normal((3, 1))
+    got = Evaluator({"X": X, wrt: v}, dims={"m": 4, "n": 3}).value(back)
+    assert np.allclose(got, by_hand(X, v))
+
+
+def test_sum_of_ones_prints_the_size_in_every_form():
+    from texderive.printers.latex import to_latex
+    from texderive.printers.text import to_pretty
+    x = ir.Sym("x", "vector", "n", 1)
+    X = ir.Sym("X", "matrix", "m", "n")
+    g = ir.MatMul(ir.Ones("m", "n"), ir.Ones("n", 1))
+    assert to_text(g, [X]) == "cols(X)*ones"
+    assert to_pretty(g, [X]) == "cols(X) 1"
+    assert to_latex(g) == r"n\mathbf{1}"
+    assert to_text(ir.Sum(ir.Ones("m", "n")), [X]) == "rows(X)*cols(X)"
+    assert to_text(ir.MatMul(ir.Sum(ir.Ones("n", 1)), x), [x]) == "rows(x)*x"
+
+
+def test_numpy_names_the_module_numpy_when_an_input_is_np():
+    from texderive import derive
+    d = derive("tr(np*X) + sum(exp(np))", "np", let={"np": "matrix"})
+    code = d.gradient_numpy
+    assert "numpy.exp(np)" in code and "np.exp" not in code
+    rng = np.random.default_rng(0)
+    P, X = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    got = eval(code, {"numpy": np, "np": P, "X": X})  # noqa: S307 - the tool's own output
+    assert np.allclose(got, X.T + np.exp(P))

@@ -42,6 +42,13 @@ t = ir.Sym("t", "scalar", 1, 1)
 # every node class, from text
 
 FROM_TEXT = [
+    # Size, Kron, Vec, Commutation (SPEC section 6)
+    ("rows(X)*x", r"m\mathbf{x}"),
+    ("rows(X)*cols(X)*x", r"m n\mathbf{x}"),
+    ("3*rows(x)*x", r"3m\mathbf{x}"),
+    ("kron(A, B)", r"\mathbf{A} \otimes \mathbf{B}"),
+    ("kron(A', B*C)", r"\mathbf{A}^\top \otimes (\mathbf{B}\mathbf{C})"),
+    ("commutation(X)", r"\mathbf{K}_{m,n}"),
     # Sym
     ("X", r"\mathbf{X}"),
     ("x", r"\mathbf{x}"),
@@ -293,6 +300,28 @@ FROM_IR = [
     (ir.Hadamard(A, ir.HadPow(B, ir.Num(2))),
      r"\mathbf{A} \odot \mathbf{B}^{\circ 2}"),
     (ir.Hadamard(t, ir.Num(Fraction(1, 2))), r"t \odot \left(\frac{1}{2}\right)"),
+    # SPEC section 6: Kronecker products, vec, K, and constants sized where nothing else
+    # gives their size
+    (ir.MatMul(ir.Kron(A, B), ir.Vec(X)),
+     r"(\mathbf{A} \otimes \mathbf{B})\operatorname{vec}(\mathbf{X})"),
+    (ir.Add(ir.MatMul(ir.MINUS_ONE, ir.Kron(A, B)), ir.Kron(A, B)),
+     r"-(\mathbf{A} \otimes \mathbf{B}) + \mathbf{A} \otimes \mathbf{B}"),
+    (ir.Kron(ir.Kron(A, B), x), r"(\mathbf{A} \otimes \mathbf{B}) \otimes \mathbf{x}"),
+    (ir.Kron(ir.Ident("m"), A), r"\mathbf{I}_{m} \otimes \mathbf{A}"),
+    (ir.Kron(ir.Ones(1, "m"), A), r"\mathbf{1}_{m}^\top \otimes \mathbf{A}"),
+    (ir.Kron(ir.Ones("m", "p"), A), r"\mathbf{1}_{m,p} \otimes \mathbf{A}"),
+    (ir.Vec(ir.Ident("m*n")), r"\operatorname{vec}(\mathbf{I}_{mn})"),
+    (ir.Commutation(ir.Sym("Y", "matrix", "m", 3)), r"\mathbf{K}_{m,3}"),
+    (ir.MatMul(ir.Size("m*n"), x), r"mn\mathbf{x}"),
+    (ir.MatMul(ir.Num(3), ir.Size("2*n"), x), r"3(2n)\mathbf{x}"),
+    # a row of ones keeps its transpose (issue 13: 1ᵀX printed as 1X)
+    (ir.MatMul(ir.Ones(1, "n"), X), r"\mathbf{1}^\top\mathbf{X}"),
+    (ir.MatMul(ir.Zeros(1, "n"), X), r"\mathbf{0}^\top\mathbf{X}"),
+    (ir.Transpose(ir.MatMul(ir.Ones(1, "n"), X)), r"(\mathbf{1}^\top\mathbf{X})^\top"),
+    # sizes a product of ones or a sum of ones would lose
+    (ir.MatMul(ir.Ones("m", "n"), ir.Ones("n", 1)), r"n\mathbf{1}"),
+    (ir.MatMul(x, ir.Sum(ir.Ones("n", 1))), r"n\mathbf{x}"),
+    (ir.Trace(ir.Ident("n")), "n"),
 ]
 
 
@@ -301,8 +330,11 @@ def test_from_ir(node, expected):
     assert to_latex(node) == expected
 
 
+ALL_CLASSES = set(ir.NODE_CLASSES) | set(ir.SECOND_ORDER_CLASSES)
+
+
 def test_every_node_class_has_a_printer():
-    assert set(latex.TABLE) == set(ir.NODE_CLASSES)
+    assert set(latex.TABLE) == ALL_CLASSES
     assert all(callable(fn) for fn in latex.TABLE.values())
 
 
@@ -312,7 +344,7 @@ def test_every_node_class_is_covered_by_a_table_row():
         seen.update(type(n) for n in ir.walk(tree(text)))
     for node, _ in FROM_IR:
         seen.update(type(n) for n in ir.walk(node))
-    assert seen == set(ir.NODE_CLASSES)
+    assert seen == ALL_CLASSES
 
 
 def test_outputs_are_single_math_expressions():

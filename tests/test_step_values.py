@@ -65,14 +65,14 @@ def test_every_step_keeps_the_value(name):
     d = derive(case.expr, wrt=case.wrt, let=case.let)
     steps = d.steps
     assert steps, "a derivation has steps"
-    assert all(s.lhs in ("y", "dy", "grad") for s in steps)
+    symmetric = declared(case)[case.wrt][0] == "symmetric"
+    # G (the gradient as if the variable were a general matrix) only for a symmetric one
+    assert all(s.lhs in ("y", "dy", "grad") + (("G",) if symmetric else ()) for s in steps)
     assert any(s.lhs == "dy" for s in steps) and steps[-1].lhs == "grad"
     assert steps[-1].expr == d.gradient, "the last step is the gradient"
-    # the order is y* then dy+ then grad+
-    order = [{"y": 0, "dy": 1, "grad": 2}[s.lhs] for s in steps]
+    # the order is y* then dy+ then G* then grad+
+    order = [{"y": 0, "dy": 1, "G": 2, "grad": 3}[s.lhs] for s in steps]
     assert order == sorted(order), [s.lhs for s in steps]
-
-    symmetric = declared(case)[case.wrt][0] == "symmetric"
     full = full_shape(case)
     code = d.to_dict()["gradient"]["numpy"]
     dims = dict(case.sizes)
@@ -91,11 +91,11 @@ def test_every_step_keeps_the_value(name):
                 got = float(evaluate(step.expr, values, dims=dims)[0, 0])
                 assert close(got, f0), f"{_describe(step)} = {got!r}, but f = {f0!r}"
                 checked += 1
-            elif step.lhs == "grad":
+            elif step.lhs in ("grad", "G"):
                 g = evaluate(step.expr, values, dims=dims)
                 assert g.shape == full, f"{_describe(step)} has shape {g.shape}, want {full}"
-                if symmetric:
-                    g = (g + g.T) / 2
+                if step.lhs == "G":
+                    g = (g + g.T) / 2      # grad = (G + G')/2; a "grad" step equals it as is
                 assert _same(g, g_final, scale), (
                     f"{_describe(step)} evaluates to\n{g}\nbut the gradient is\n{g_final}")
                 checked += 1
@@ -117,7 +117,7 @@ def test_every_step_keeps_the_value(name):
                     assert abs(got - first) <= CLOSE * max(1.0, abs(first)) * 100, \
                         f"{_describe(step)} = {got!r}, the first dy step {first!r}"
                     checked += 1
-                elif step.lhs == "grad":
+                elif step.lhs in ("grad", "G"):
                     g = evaluate(step.expr, values, dims=dims)
                     got = pairing(g, v2)
                     assert close(got, fd, scale), (

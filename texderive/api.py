@@ -11,8 +11,8 @@ from .errors import CheckError, LimitError, ParseError, ShapeError, TexderiveErr
 MAX_IR_DEPTH = 150
 
 
-def parse_function(expr: str, let: dict, latex: bool = False):
-    """(syntax, IR) of the scalar function f."""
+def parse_function(expr: str, let: dict, latex: bool = False, warnings: list | None = None):
+    """(syntax, IR) of the scalar function f; remarks go to ``warnings`` when given."""
     if not isinstance(expr, str):
         raise ParseError("the expression must be a string")
     if latex:
@@ -20,7 +20,7 @@ def parse_function(expr: str, let: dict, latex: bool = False):
         syn = parse_latex(expr)
     else:
         syn = notation.parse(expr)
-    f = shapes.elaborate(syn, expr, let)
+    f = shapes.elaborate(syn, expr, let, warnings=warnings)
     _check_sizes_are_carried(f, expr)
     if ir.depth(f) > MAX_IR_DEPTH:
         raise LimitError(f"the expression is nested more than {MAX_IR_DEPTH} levels deep",
@@ -66,11 +66,12 @@ def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = 
     try:
         decls = shapes.parse_let(let)
         raw_let = _raw_let(let)
-        _, f = parse_function(expr, decls, latex)
+        warnings = []
+        _, f = parse_function(expr, decls, latex, warnings=warnings)
         wrt_sym = find_wrt(f, wrt, expr)
         steps, g = derive_ir(f, wrt_sym)
         d = Derivation(source=expr, wrt=wrt, let=raw_let, latex_input=latex, f=f,
-                       wrt_sym=wrt_sym, steps=steps, gradient=g)
+                       wrt_sym=wrt_sym, steps=steps, gradient=g, warnings=warnings)
         if check or exact:
             d.run_check(exact=exact, exact_timeout=exact_timeout)
         return d

@@ -251,12 +251,12 @@ def _settled(n: ir.Node) -> bool:
 def _simp_node(n: ir.Node, kids: list) -> ir.Node:
     cls = type(n)
     if cls is MatMul:
-        return sums_of_ones(merge_ones(merge_powers(merge_scalar_powers(order_scalars(
-            hoist_scalar_runs(mul(*kids)))))))
+        return known_functions(sums_of_ones(merge_ones(merge_powers(merge_scalar_powers(
+            order_scalars(hoist_scalar_runs(mul(*kids))))))))
     if cls is Add:
-        return collect(add(*kids))
+        return collect_scalars(collect(add(*kids)))
     if cls is Hadamard:
-        return merge_hadamard_powers(hadamard(*kids))
+        return known_functions(merge_hadamard_powers(hadamard(*kids)))
     if cls is Transpose:
         return tp(kids[0])
     if cls is Inverse:
@@ -270,7 +270,7 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         c, fs = coef_split(a)
         if c != 1 and fs:
             return mul(Num(1 / c), Inverse(mul(*fs)))
-        return Inverse(a)
+        return inverse_of_product(a)
     if cls is ir.Trace:
         a = kids[0]
         if is_zero(a):
@@ -283,6 +283,8 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         return ir.Trace(a)
     if cls in (ir.Norm, ir.Sum) and is_zero(kids[0]):
         return Num(0)
+    if cls is ir.Sum:
+        return sum_of(kids[0])
     if cls is DiagMat and isinstance(kids[0], Ones):
         return Ident(kids[0].args[0])
     if cls is DiagVec and isinstance(kids[0], (Ones, Ident)):
@@ -328,6 +330,132 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
     return n.rebuild(*kids)
 
 
+def sum_of(v: ir.Node) -> ir.Node:
+    """sum(v) tidied: the sum of the entries of a transpose is the sum of the entries
+    (``sum(x') = sum(x)``), and the sum of a block of ones is its number of entries
+    (``sum(ones) = n``, a ``Size``)."""
+    while isinstance(v, Transpose):
+        v = v.args[0]
+    if isinstance(v, Ones):
+        r, c = v.args
+        d = ir.dim_mul(r, c)
+        if isinstance(d, int):
+            return Num(d)
+        if _sizes_printable():
+            return ir.Size(d)
+    return ir.Sum(v)
+
+
+def _sizes_printable() -> bool:
+    """Size nodes are produced once every printer and evaluator has an entry for them."""
+    return ir.Size in ir.NODE_CLASSES
+
+
+def inverse_of_product(a: ir.Node) -> ir.Node:
+    """inv(A*inv(B)) = B*inv(A) when that has fewer inverses: the inverse of a product
+    of square matrices is the reversed product of their inverses."""
+    if not isinstance(a, MatMul) or a.shape[0] != a.shape[1]:
+        return Inverse(a)
+    fs = a.args
+    if any(f.shape == (1, 1) or f.shape[0] != f.shape[1] for f in fs):
+        return Inverse(a)
+    k = sum(1 for f in fs if isinstance(f, Inverse))
+    if len(fs) > 2 * k:
+        return Inverse(a)
+    return mul(*[f.args[0] if isinstance(f, Inverse) else Inverse(f) for f in reversed(fs)])
+
+
+def _logistic_parts(f: ir.Node):
+    """(u, kind) when f is 1/(1 + exp(u)) (kind "exp") or 1/(1 + g) for g = cosh(u)
+    is not handled; None otherwise.  Scalar (Pow) and elementwise (HadPow) forms."""
+    if not isinstance(f, (Pow, HadPow)) or f.args[1] != Num(-1):
+        return None
+    b = f.args[0]
+    if not isinstance(b, Add) or len(b.args) != 2:
+        return None
+    for one, e in (b.args, reversed(b.args)):
+        is_one = (isinstance(one, Num) and one.value == 1) or isinstance(one, Ones)
+        if is_one and isinstance(e, Func) and e.name == "exp":
+            return e.args[1]
+    return None
+
+
+def known_functions(n: ir.Node) -> ir.Node:
+    """Recognise named functions in a product: ``exp(u) ./ (1 + exp(u)) = sigmoid(u)``,
+    ``1 ./ (1 + exp(-u)) = sigmoid(u)`` (and ``1 ./ (1 + exp(u)) = sigmoid(-u)``),
+    ``sinh(u) ./ cosh(u) = tanh(u)``; elementwise (Hadamard) or scalar (a product)."""
+    if not isinstance(n, (Hadamard, MatMul)):
+        return n
+    args = list(n.args)
+    changed = False
+    for i, f in enumerate(args):
+        u = _logistic_parts(f)
+        if u is None or (isinstance(n, MatMul) and u.shape != (1, 1)):
+            continue
+        num = Func("exp", u)
+        if num in args:
+            args[args.index(num)] = Func("sigmoid", u)
+        else:
+            c, fs = coef_split(u)
+            v = mul(Num(-c), *fs) if fs else Num(-c)
+            args[i] = Func("sigmoid", v)
+            changed = True
+            continue
+        args[i] = None
+        changed = True
+    for i, f in enumerate(args):
+        if isinstance(f, (Pow, HadPow)) and f.args[1] == Num(-1) and isinstance(f.args[0], Func) \
+                and f.args[0].name == "cosh" and Func("sinh", f.args[0].args[1]) in args:
+            u = f.args[0].args[1]
+            if isinstance(n, MatMul) and u.shape != (1, 1):
+                continue
+            args[args.index(Func("sinh", u))] = Func("tanh", u)
+            args[i] = None
+            changed = True
+    if not changed:
+        return n
+    args = [a for a in args if a is not None]
+    if isinstance(n, Hadamard):
+        return hadamard(*args)
+    return order_scalars(mul(*args))
+
+
+def collect_scalars(n: ir.Node) -> ir.Node:
+    """Terms of a sum with the same matrix part collect their scalar coefficients:
+    ``a*x + b*x = (a + b)*x``, ``sum(x)*ones - 1/8*n*sum(x)*ones = (1 - n/8)*sum(x)*ones``;
+    only when the result is smaller."""
+    if not isinstance(n, Add) or n.shape == (1, 1):
+        return n
+    order, groups = [], {}
+    for t in n.args:
+        c, fs = coef_split(t)
+        scal = tuple(f for f in fs if f.shape == (1, 1))
+        mats = tuple(f for f in fs if f.shape != (1, 1))
+        if not mats:
+            return n
+        if mats not in groups:
+            order.append(mats)
+            groups[mats] = []
+        scal = tuple(sorted(scal, key=_key))            # scalars commute: one order per group
+        groups[mats].append(mul(Num(c), *scal) if scal else Num(c))
+    if len(order) == len(n.args):
+        return n
+    terms = []
+    for mats in order:
+        cs = groups[mats]
+        if len(cs) == 1:
+            terms.append(mul(cs[0], *mats))
+            continue
+        s = collect(add(*cs))
+        if is_zero(s):
+            continue
+        if isinstance(s, Add):
+            s = positive_first(factor(s))
+        terms.append(mul(s, *mats))
+    out = add(*terms) if terms else zero_like(n)
+    return out if size(out) < size(n) else n
+
+
 def _is_reciprocal(f: ir.Node) -> bool:
     return isinstance(f, Pow) and f.args[1] == Num(-1)
 
@@ -339,6 +467,7 @@ def order_scalars(n: ir.Node) -> ir.Node:
         return n
     nums = [f for f in n.args if isinstance(f, Num)]
     scal = [f for f in n.args if f.shape == (1, 1) and not isinstance(f, Num) and not _is_reciprocal(f)]
+    scal = [f for f in scal if isinstance(f, Sym)] + [f for f in scal if not isinstance(f, Sym)]
     recs = [f for f in n.args if _is_reciprocal(f)]
     mats = [f for f in n.args if f.shape != (1, 1)]
     if not mats:
@@ -467,7 +596,7 @@ def sums_of_ones(n: ir.Node) -> ir.Node:
                 if run and run[-1].shape[1] == 1 and ir.product_shape([g.shape for g in run]) == \
                         (f.args[1], 1):
                     body = run[:-1] if isinstance(run[-1], Ones) and len(run) > 1 else run
-                    out.append(ir.Sum(mul(*body)))
+                    out.append(sum_of(mul(*body)))
                     i = j
                     break
             else:
@@ -484,7 +613,7 @@ def sums_of_ones(n: ir.Node) -> ir.Node:
             for i in range(j):
                 run = out[i:j]
                 if run[0].shape[0] == 1 and ir.product_shape([g.shape for g in run]) == (1, f.args[0]):
-                    out[i:j + 1] = [ir.Sum(mul(*run))]
+                    out[i:j + 1] = [sum_of(mul(*run))]
                     j = i
                     break
         j += 1
@@ -720,11 +849,26 @@ def _size(n: ir.Node, memo: dict) -> int:
     return r
 
 
-def compact(n: ir.Node, simplified: bool = False) -> ir.Node:
-    """The smallest of several equal forms of n (ties keep the earlier candidate)."""
+def compact(n: ir.Node, simplified: bool = False, symmetric: bool = False) -> ir.Node:
+    """The smallest of several equal forms of n (ties keep the earlier candidate).
+
+    ``symmetric``: n is known to be symmetric; a form that shows it (``A - B*C*B'``
+    rather than ``A*(I - C*B')``) is preferred when there is one."""
+    cands = candidates(n, simplified)
+    pool = [c for c in cands if is_symmetric(c)] if symmetric else []
+    pool = pool or cands
+    best = pool[0]
+    for c in pool[1:]:
+        if size(c) < size(best):
+            best = c
+    return _tidy_sums(best)
+
+
+def candidates(n: ir.Node, simplified: bool = False) -> list:
+    """Equal forms of n: as is, factored, expanded and collected, one outer transpose."""
     base = n if simplified else simplify(n)
     if not any(isinstance(x, Add) for x in ir.walk(base)):
-        return base
+        return [base]
     cands = [base]
     f = factor(base)
     cands.append(f)
@@ -736,11 +880,7 @@ def compact(n: ir.Node, simplified: bool = False) -> ir.Node:
         inner = simplify(add(*[tp(t) for t in base.args]))
         t = Transpose(factor(inner)) if not isinstance(inner, Transpose) else inner.args[0]
         cands.append(t)
-    best = cands[0]
-    for c in cands[1:]:
-        if size(c) < size(best):
-            best = c
-    return _tidy_sums(best)
+    return cands
 
 
 def _tidy_sums(n: ir.Node) -> ir.Node:

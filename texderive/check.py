@@ -768,7 +768,10 @@ class _ExactEval:
     def __init__(self, ar: _Arith, symbols: dict, dims: dict):
         self.ar, self.symbols, self.dims = ar, symbols, dims
         self.memo: dict = {}
-        self.table = {cls: getattr(self, "_" + cls.__name__) for cls in ir.NODE_CLASSES}
+        # the section-6 nodes join as their entries land (ir.SECOND_ORDER_CLASSES)
+        self.table = {cls: getattr(self, "_" + cls.__name__)
+                      for cls in ir.NODE_CLASSES + ir.SECOND_ORDER_CLASSES
+                      if hasattr(self, "_" + cls.__name__)}
 
     def __call__(self, node):
         m = self.memo.get(node)
@@ -805,6 +808,12 @@ class _ExactEval:
 
     def _Zeros(self, n):
         return self.full(self.dim(n.args[0]), self.dim(n.args[1]), self.ar.zero)
+
+    def _Size(self, n):
+        size = 1
+        for f in ir.dim_factors(n.args[0]):
+            size *= self.dim(f)
+        return [[self.ar.const(size)]]
 
     def _Add(self, n):
         out = self(n.args[0])

@@ -205,8 +205,14 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, width, title, template_di
             check_width(fmt, width)
         text = render_document([entry], fmt, notation=notation, style=style, reveal=reveal,
                                check="none" if no_check else "exact" if exact else "numeric",
-                               exact_timeout=exact_timeout, template_dir=template_dir, meta=meta)
+                               exact_timeout=exact_timeout, template_dir=template_dir, meta=meta,
+                               warn=_warn)
     _emit(text, output, force)
+
+
+def _warn(message: str) -> None:
+    """A non-fatal remark (SPEC section 7): stderr, one line, the output is still written."""
+    click.echo(f"Warning: {message}", err=True)
 
 
 @main.command()
@@ -241,9 +247,10 @@ def build(deck_file, output, force, template_dir, no_check):
         d = deck.load(deck_file)
         if d.format == "snippets":
             snippets = deck.build_snippets(d, template_dir=template_dir,
-                                           check="none" if no_check else None)
+                                           check="none" if no_check else None, warn=_warn)
         else:
-            text = deck.build(d, template_dir=template_dir, check="none" if no_check else None)
+            text = deck.build(d, template_dir=template_dir, check="none" if no_check else None,
+                              warn=_warn)
     if d.format != "snippets":
         _emit(text, output, force)
         return

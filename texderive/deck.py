@@ -410,8 +410,9 @@ def _located(err: TexderiveError, entry: Entry, deck_name: str) -> TexderiveErro
 
 def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, style="chain",
                     reveal=False, check="numeric", exact_timeout=60.0, template_dir=None,
-                    meta=None, let=None) -> str:
-    """Derive every entry, number the rules across all of them, render one document."""
+                    meta=None, let=None, warn=None) -> str:
+    """Derive every entry, number the rules across all of them, render one document.
+    ``warn(message)`` receives each derivation's warnings (SPEC section 7)."""
     from . import derive
     from . import render as renderer
     styles = [e.style or style for e in entries]
@@ -429,6 +430,10 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
                        exact_timeout=exact_timeout)     # a failed check raises CheckError
         except TexderiveError as e:
             raise _located(e, entry, deck_name) from None
+        if warn is not None:
+            where = f"{deck_name}:{entry.line}: {entry.label()}: " if deck_name else ""
+            for w in d.warnings:
+                warn(where + w)
         derivations.append(d)
     from .outputs import render
     return render(derivations, fmt, notation=notation, style=style, reveal=reveal,
@@ -436,7 +441,7 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
                   texts=[e.text for e in entries], styles=styles)
 
 
-def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
+def build(deck: Deck, *, template_dir=None, check: str | None = None, warn=None) -> str:
     """The whole document of a deck, as a string."""
     meta = {k: getattr(deck, k) for k in ("title", "subtitle", "author", "institute")}
     if deck.paper:
@@ -446,10 +451,11 @@ def build(deck: Deck, *, template_dir=None, check: str | None = None) -> str:
     return render_document(deck.entries, FORMATS[deck.format], deck_name=deck.path,
                            notation=deck.notation, style=deck.style, reveal=deck.reveal,
                            check=check or deck.check, exact_timeout=deck.exact_timeout,
-                           template_dir=template_dir, meta=meta, let=deck.let)
+                           template_dir=template_dir, meta=meta, let=deck.let, warn=warn)
 
 
-def build_snippets(deck: Deck, *, template_dir=None, check: str | None = None) -> list:
+def build_snippets(deck: Deck, *, template_dir=None, check: str | None = None,
+                   warn=None) -> list:
     """``[(name, text), ...]`` for a ``format: snippets`` deck: one bare align* snippet
     per derivation, in deck order, each exactly what ``texderive derive`` prints for it
     (its own rule numbering, so each stands alone).  Every derivation is made before
@@ -463,5 +469,5 @@ def build_snippets(deck: Deck, *, template_dir=None, check: str | None = None) -
              render_document([entry], FORMATS["snippets"], deck_name=deck.path,
                              notation=deck.notation, style=entry.style or deck.style,
                              check=check or deck.check, exact_timeout=deck.exact_timeout,
-                             template_dir=template_dir, meta=meta, let=deck.let))
+                             template_dir=template_dir, meta=meta, let=deck.let, warn=warn))
             for entry in deck.entries]

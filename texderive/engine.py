@@ -60,6 +60,7 @@ class Engine:
         self._dep = {}
         self._hasd = {}
         self.steps = []
+        self._seen_notes = {}
 
     # -- facts -------------------------------------------------------------
     def dep(self, n: ir.Node) -> bool:
@@ -84,7 +85,12 @@ class Engine:
             raise LimitError(f"the derivation needs more than {MAX_STEPS} steps")
         if ir.node_count(expr) > MAX_NODES:
             raise LimitError(f"the differential grew past {MAX_NODES} nodes")
-        self.steps.append(Step(rule_id, lhs, expr, tuple(note)))
+        note = tuple(note)
+        if note and note == self._seen_notes.get(rule_id):
+            note = _short_note(rule_id, note)      # the rule was stated a few lines up
+        else:
+            self._seen_notes.setdefault(rule_id, note)
+        self.steps.append(Step(rule_id, lhs, expr, note))
 
     # -- the whole derivation ------------------------------------------------
     def run(self) -> ir.Node:
@@ -133,6 +139,7 @@ class Engine:
 
     # -- phase 2: differentials -----------------------------------------------------
     def differential(self, f: ir.Node) -> ir.Node:
+        f = one_sign_convention(f)
         terms = f.args if isinstance(f, Add) else (f,)
         out = []
         for t in terms:
@@ -372,21 +379,40 @@ class Engine:
             gs = Sym("gamma", "scalar", 1, 1)
             form = MatMul(gs, self.dX)
         note = ("read off ", ("math", gs), " from ", ("eq", D(y), form))
-        self.record("read_off", "grad", g, note)
+        sym = self.wrt.kind == "symmetric"
         g1 = canon.simplify(g)
+        g2 = canon.compact(g1, simplified=True, symmetric=sym and canon.is_symmetric(g1))
+        done = not sym or canon.is_symmetric(g2)
+        # a symmetric variable: G is the gradient of f as a function of a general matrix;
+        # it is the gradient along symmetric directions only when it is symmetric itself
+        lhs = "grad" if done else "G"
+        self.record("read_off", lhs, g, note)
         if g1 != g:
             rid = "transpose_product" if _has_transposed_product(g) else "simplify"
-            self.record(rid, "grad", g1, (("rule", rid),) if rid == "transpose_product" else ("tidy up",))
-        g2 = canon.compact(g1, simplified=True)
+            self.record(rid, lhs, g1, (("rule", rid),) if rid == "transpose_product" else ("tidy up",))
         if g2 != g1 and canon.size(g2) < canon.size(g1):
-            self.record("simplify", "grad", g2, ("take out common factors",))
+            self.record("simplify", lhs, g2, ("take out common factors",))
             g1 = g2
+        elif g2 != g1 and sym and done and not canon.is_symmetric(g1):
+            self.record("simplify", lhs, g2, ("the symmetric form",))
+            g1 = g2
+        if sym and done:
+            last = self.steps[-1]
+            self.steps[-1] = Step(last.rule, last.lhs, last.expr, last.note + (
+                "; it is symmetric, so it is also the gradient along symmetric ",
+                ("math", D(self.wrt)),))
         return g1
 
     def symmetrize(self, g: ir.Node) -> ir.Node:
-        s = canon.compact(mul(Num(Fraction(1, 2)), add(g, tp(g))))
+        if self.steps and self.steps[-1].lhs == "grad":
+            return g                      # G is symmetric already: (G + Gᵀ)/2 = G
+        h = tp(g)
+        pair = (g, h) if _transposes(g) <= _transposes(h) else (h, g)
+        s = canon.compact(mul(Num(Fraction(1, 2)), add(*pair)), symmetric=True)
+        gs = Sym("G", "matrix", *self.wrt.shape)
         self.record("symmetric", "grad", s, (
-            ("math", self.wrt), " symmetric: (H + Hᵀ)/2 of the general H (not 2H − H∘I)",))
+            ("math", self.wrt), " symmetric: the gradient along symmetric directions is ",
+            ("math", mul(Num(Fraction(1, 2)), Add(gs, Transpose(gs)))), " (not 2G − G∘I)"))
         return s
 
 
@@ -407,6 +433,26 @@ def _transposes(n: ir.Node) -> int:
 
 def _has_transposed_product(n: ir.Node) -> bool:
     return any(isinstance(x, Transpose) and isinstance(x.args[0], MatMul) for x in ir.walk(n))
+
+
+def one_sign_convention(f: ir.Node) -> ir.Node:
+    """Numbers out of elementwise products, as the rules write them: ``(-y) .* (X*w)``
+    is ``-(y .* (X*w))``, so a derivation shows one spelling of the same quantity."""
+    memo = {}
+
+    def go(n):
+        r = memo.get(n)
+        if r is None:
+            kids = [go(a) if isinstance(a, ir.Node) else a for a in n.args]
+            changed = any(k is not a for k, a in zip(kids, n.args))
+            if isinstance(n, Hadamard):
+                r = hadamard(*kids)
+            else:
+                r = n.rebuild(*kids) if changed else n
+            memo[n] = r
+        return r
+
+    return go(f)
 
 
 def rebuild_light(node: ir.Node, kids: list) -> ir.Node:
@@ -438,7 +484,16 @@ def _d_constant(e: Engine, p, ctx):
 
 def _d_linearity(e: Engine, p, ctx):
     if isinstance(p, Add):
-        return add(*[D(t) for t in p.args])
+        # d(x - mu) = -dmu in one step: constant terms drop, numbers come out
+        out = []
+        for t in p.args:
+            if not e.dep(t):
+                if not isinstance(t, Num) and t not in ctx["removed"]:
+                    ctx["removed"].append(t)
+                continue
+            c, fs = canon.coef_split(t)
+            out.append(mul(Num(c), D(mul(*fs))) if c != 1 and fs else D(t))
+        return add(*out) if out else canon.zero_like(p)
     if isinstance(p, MatMul):
         c, fs = canon.coef_split(p)
         if c != 1 and fs:
@@ -520,6 +575,13 @@ def _norm_inner(v, dv):
     return Trace(mul(Transpose(v), dv))
 
 
+def _d_norm_squared(e, p, ctx):
+    if isinstance(p, Pow) and isinstance(p.args[0], Norm) and p.args[1] == Num(2):
+        v = p.args[0].args[0]
+        return mul(Num(2), _norm_inner(v, D(v)))
+    return None
+
+
 def _d_norm(e, p, ctx):
     if isinstance(p, Norm):
         v = p.args[0]
@@ -528,7 +590,7 @@ def _d_norm(e, p, ctx):
         v, k = p.args[0].args[0], p.args[1].value
         inner = _norm_inner(v, D(v))
         if k == 2:
-            return mul(Num(2), inner)
+            return None                     # the squared norm has its own rule
         if k == 3:
             return mul(Num(k), p.args[0], inner)
         return mul(Num(k), Pow(p.args[0], Num(k - 2)), inner)
@@ -623,20 +685,40 @@ def _d_chain(e, p, ctx):
     return hadamard(gp, D(x))
 
 
+def _d_softplus(e, p, ctx):
+    """d log(1 + exp(u)) = sigmoid(u) .* du: the logistic loss in one step."""
+    if not isinstance(p, Func) or p.name != "log" or not isinstance(p.args[1], Add):
+        return None
+    b = p.args[1]
+    if len(b.args) != 2:
+        return None
+    for one, ex in (b.args, tuple(reversed(b.args))):
+        if ((isinstance(one, Num) and one.value == 1) or isinstance(one, Ones)) \
+                and isinstance(ex, Func) and ex.name == "exp":
+            u = ex.args[1]
+            s = Func("sigmoid", u)
+            return mul(s, D(u)) if u.shape == (1, 1) else hadamard(s, D(u))
+    return None
+
+
 D_RULES = (
     ("constant", _d_constant),
-    ("linearity", _d_linearity),
+    # d of a transpose or a trace first: d((x - mu)') becomes (d(x - mu))', the same d(x - mu)
+    # as elsewhere in the expression, and the rules that follow take it once for all
     ("trace", _d_trace),
     ("transpose", _d_transpose),
+    ("linearity", _d_linearity),
     ("product", _d_product),
     ("inverse", _d_inverse),
     ("logdet", _d_logdet),
     ("det", _d_det),
     ("power", _d_power),
+    ("norm_squared", _d_norm_squared),
     ("norm", _d_norm),
     ("scalar_power", _d_scalar_power),
     ("hadamard_product", _d_hadamard),
     ("scalar_power", _d_hadpow),
+    ("softplus", _d_softplus),
     ("chain", _d_chain),
 )
 
@@ -646,22 +728,38 @@ def _d_note(rule_id: str, ctx: dict) -> tuple:
         removed = ctx["removed"]
         if not removed:
             return ("by ", ("ref", "constant"), ", a constant has zero differential")
-        note = ["by ", ("ref", "constant"), ", "]
-        shown = removed[:4]
-        for i, r in enumerate(shown):
-            if i:
-                note.append(", " if i < len(shown) - 1 else " and ")
-            note.append(("eq", D(r), Num(0)))
-        if len(removed) > 4:
-            note.append(" and others")
-        return tuple(note)
+        return ("by ", ("ref", "constant"), ", ") + _removed_note(removed)
     note = ("by ", ("ref", rule_id), ", ", ("rule", rule_id))
+    if rule_id == "linearity" and ctx["removed"]:
+        note = ("d is linear; ",) + _removed_note(ctx["removed"])
     args = list(dict.fromkeys(ctx.get("args", ())))
     if len(args) == 1 and not isinstance(args[0], Sym) and \
             all(not (isinstance(x, Sym) and x.name == "Y") for x in ir.walk(args[0])):
         y = args[0]
         note += (" with ", ("eq", Sym("Y", "matrix", *y.shape), y))
     return note
+
+
+def _short_note(rule_id: str, note: tuple) -> tuple:
+    """A note already written in full earlier in the derivation: name the rule, do not
+    state it again (``by (2), product rule``; ``d is linear``)."""
+    if ("rule", rule_id) not in note:
+        return note
+    r = BY_ID[rule_id]
+    return ("by ", ("ref", rule_id), ", ", r.note) if r.stated else (r.note,)
+
+
+def _removed_note(removed: list) -> tuple:
+    """``dA = 0, dB = 0 and others``: the constants a step dropped."""
+    note = []
+    shown = removed[:4]
+    for i, r in enumerate(shown):
+        if i:
+            note.append(", " if i < len(shown) - 1 else " and ")
+        note.append(("eq", D(r), Num(0)))
+    if len(removed) > 4:
+        note.append(" and others")
+    return tuple(note)
 
 
 # ---------------------------------------------------------------------------

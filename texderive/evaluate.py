@@ -130,8 +130,11 @@ class Evaluator:
         self._val: dict = {}
         self._tan: dict = {}
         self._moves: dict = {}
-        self.vtable = {cls: getattr(self, "_v_" + cls.__name__) for cls in ir.NODE_CLASSES}
-        self.ttable = {cls: getattr(self, "_t_" + cls.__name__) for cls in ir.NODE_CLASSES}
+        # the section-6 nodes join as their entries land (ir.SECOND_ORDER_CLASSES)
+        classes = [c for c in ir.NODE_CLASSES + ir.SECOND_ORDER_CLASSES
+                   if hasattr(self, "_v_" + c.__name__)]
+        self.vtable = {cls: getattr(self, "_v_" + cls.__name__) for cls in classes}
+        self.ttable = {cls: getattr(self, "_t_" + cls.__name__) for cls in classes}
 
     # -- entry points -----------------------------------------------------
     def value(self, node: ir.Node):
@@ -184,6 +187,15 @@ class Evaluator:
 
     def _v_Ones(self, n):
         return np.ones((self.dim(n.args[0]), self.dim(n.args[1])))
+
+    def _v_Size(self, n):
+        size = 1
+        for f in ir.dim_factors(n.args[0]):
+            size *= self.dim(f)
+        return np.full((1, 1), float(size))
+
+    def _t_Size(self, n):                 # a constant: moves() is False
+        return np.zeros((1, 1))
 
     def _v_Zeros(self, n):
         return np.zeros((self.dim(n.args[0]), self.dim(n.args[1])))

@@ -108,7 +108,7 @@ CONSTANT_NAMES = frozenset(("I", "ones", "zeros"))
 
 KNOWN_MACROS = (set(GREEK) | BOLD | TEXT_FONTS | set(FUNC_MACROS) | FRACS | TRANSPOSE_MACROS
                 | set(BINOP_MACROS) | SPACING | set(DELIM_MACROS) | set(SIZED) | MATH_DELIMS
-                | {"left", "right", "sqrt", "mathbb"})
+                | {"left", "right", "sqrt", "mathbb", "otimes", "max", "min"})
 
 _NUM_RE = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE]([+-]?\d+))?")
 _MACRO_RE = re.compile(r"\\(?:[A-Za-z]+|.)", re.S)
@@ -507,6 +507,7 @@ class _Converter:
         """Emit tokens for operands and operators until a closing delimiter, a comma,
         the end of the level, or (after an operand) a bar of kind ``bar``."""
         expect, start = True, len(self.toks)
+        factor_start = start
         while True:
             it = cur.peek()
             if it is None or it.kind == "close" or _is_char(it, ","):
@@ -516,14 +517,35 @@ class _Converter:
             if it.kind == "g" and not it.kids:
                 cur.next()
                 continue
+            if it.kind == "m" and it.val == "otimes":
+                cur.next()
+                self.kron(cur, it, None if expect else factor_start)
+                continue
             op = self.binop(it)
             if op is not None:
                 cur.next()
                 self.op(op, it.pos, it.end)
                 expect = True
                 continue
+            factor_start = len(self.toks)
             self.factor(cur)
             expect = False
+
+    def kron(self, cur: _Cur, it: _It, start) -> None:
+        """``A \\otimes B`` -> ``kron ( A , B )``: the factor before and the one after (the
+        Kronecker product binds tighter than juxtaposition; a chain groups to the left)."""
+        nxt = cur.peek()
+        if start is None or nxt is None or nxt.kind == "close" or _is_char(nxt, ",") \
+                or self.binop(nxt) is not None:
+            raise self.err("\\otimes needs a factor on each side: A \\otimes B", it.pos, it.end)
+        left = self.toks[start:]
+        del self.toks[start:]
+        self.emit("name", "kron", it.pos, it.end)
+        self.open_(it.pos)
+        self.toks.extend(left)
+        self.emit(",", ",", it.pos, it.end)
+        self.factor(cur)
+        self.close_(self.toks[-1].end)
 
     def sub_expr(self, group: _It, what: str) -> None:
         """Emit a whole {group} (non-empty) as an expression."""
@@ -645,9 +667,28 @@ class _Converter:
 
     def finish_name(self, cur: _Cur, base: str, pos: int, end: int, plain: bool = False,
                     inner_sub: str | None = None) -> None:
-        """Emit a name, joining a subscript that follows: X_1 -> X1, W_q -> W_q."""
+        """Emit a name, joining a subscript that follows: X_1 -> X1, W_q -> W_q.
+
+        A subscript on a constant is its size (``\\mathbf{I}_n``, ``\\mathbf{1}_{m,n}``), and
+        ``\\mathbf{K}_{m,n}`` (a comma in the subscript) is the commutation matrix."""
         sub = inner_sub
         nxt = cur.peek()
+        if _is_char(nxt, "_") and (base in CONSTANT_NAMES or (base == "K" and self.comma_sub(cur))):
+            cur.next()
+            sizes, end = self.size_sub(cur, nxt)
+            if base == "K":
+                self.emit("name", "commutation", pos, end)
+                self.open_(pos)
+                self.emit("name", "zeros", pos, end, tuple(sizes))
+                self.close_(end)
+                return
+            if len(sizes) > 2:
+                raise self.err(f"{self.src[pos:end]}: a constant has one or two sizes", pos, end)
+            self.emit("name", base, pos, end, sizes[0] if len(sizes) == 1 else tuple(sizes))
+            return
+        if base in CONSTANT_NAMES and inner_sub is not None:
+            self.emit("name", base, pos, end, inner_sub)
+            return
         if _is_char(nxt, "_"):
             if sub is not None or re.search(r"\d\Z", base):
                 raise self.err(f"{self.src[pos:end]} already has a subscript", nxt.pos)
@@ -665,6 +706,38 @@ class _Converter:
         else:
             name = base + "_" + sub
         self.emit_name(name, pos, end)
+
+    def comma_sub(self, cur: _Cur) -> bool:
+        """Is the item after the ``_`` at the cursor a group with a comma: ``_{m,n}``?"""
+        arg = cur.peek(1)
+        return arg is not None and arg.kind == "g" and any(_is_char(k, ",") for k in arg.kids)
+
+    def size_sub(self, cur: _Cur, us: _It) -> tuple:
+        """After ``_`` (taken): the sizes of a constant, ``n``, ``{mn}``, ``{m,n}``, ``{2n}``."""
+        arg = cur.peek()
+        if arg is None:
+            raise self.err("'_' needs a subscript", us.pos)
+        cur.next()
+        items = arg.kids if arg.kind == "g" else [arg]
+        sizes, word = [], ""
+        for k in items:
+            if _is_char(k, ","):
+                sizes.append(word)
+                word = ""
+            elif k.kind == "c" and k.val.isascii() and k.val.isalnum():
+                word += k.val
+            elif k.kind == "g" and all(c.kind == "c" and c.val.isascii() and (c.val.isalnum()
+                                       or c.val == "_") for c in k.kids):
+                word += "".join(c.val for c in k.kids)        # \mathit{ab}: one name
+            elif k.kind == "m" and k.val in ("mathit", "mathrm"):
+                pass
+            else:
+                raise self.err("the size of a constant is letters and digits, such as _n, "
+                               "_{mn} or _{m,n}", k.pos, k.end)
+        sizes.append(word)
+        if not all(sizes):
+            raise self.err("an empty size in a subscript", arg.pos, arg.end)
+        return sizes, arg.end
 
     def read_sub(self, cur: _Cur, us: _It) -> tuple:
         """After ``_`` (taken): the subscript's text and end (``_1``, ``_{ij}``, ``_\\mathrm{F}``)."""
@@ -732,8 +805,10 @@ class _Converter:
             self.finish_name(cur, const, it.pos, arg.end)
         elif name in TRANSPOSE_MACROS:
             raise self.err(f"\\{name} (transpose) must follow ^, as in X^\\{name}", it.pos, it.end)
-        elif name in BINOP_MACROS:
+        elif name in BINOP_MACROS or name == "otimes":
             raise self.err(f"\\{name} where an operand is expected", it.pos, it.end)
+        elif name in ("max", "min"):
+            raise self.err(notation.unknown_function_message(name), it.pos, it.end)
         else:
             raise self.err(f"unexpected {_macro_desc(name)}", it.pos, it.end)
 

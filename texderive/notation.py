@@ -38,8 +38,46 @@ FUNCTIONS = {
     "norm": "norm", "norm2": "norm2", "sum": "sum", "diag": "diag",
     "log": "log", "exp": "exp", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
     "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "sigmoid": "sigmoid", "abs": "abs",
+    "kron": "kron", "vec": "vec", "commutation": "commutation", "rows": "rows", "cols": "cols",
+}
+# how many arguments each function takes (every other one takes one)
+ARITY = {"kron": 2}
+# Common function names texderive does not implement (SPEC section 7): followed by "(" they
+# are an error that names the function, never a variable times a bracket.  The value is
+# (the call, its rewrite in texderive's notation), or None when there is none.
+UNKNOWN_FUNCTIONS = {
+    "softmax": ("softmax(z)", "exp(z) ./ sum(exp(z))"),
+    "logsumexp": ("logsumexp(z)", "log(sum(exp(z)))"),
+    "softplus": ("softplus(z)", "log(1 + exp(z))"),
+    "log1p": ("log1p(z)", "log(1 + z)"),
+    "norm1": ("norm1(z)", "sum(abs(z))"),
+    "relu": ("relu(z)", "(z + abs(z))/2"),
+    "max": ("max(a, b)", "(a + b + abs(a - b))/2"),
+    "min": ("min(a, b)", "(a + b - abs(a - b))/2"),
+    "expm": None, "logm": None, "sqrtm": None,
 }
 CONSTANTS = ("I", "ones", "zeros")
+
+
+def known_functions() -> str:
+    """The function names of the notation, for messages: ``tr, Tr, trace, det, ...``."""
+    return ", ".join(FUNCTIONS)
+
+
+def unknown_function_message(name: str) -> str:
+    """"unknown function 'softmax'" with the rewrite where one exists and the known names."""
+    rewrite = UNKNOWN_FUNCTIONS.get(name)
+    hint = (f": write {rewrite[0]} as {rewrite[1]}" if rewrite else
+            " (a matrix function texderive has no rule for)")
+    return f"unknown function '{name}'{hint}; the known functions are {known_functions()}"
+
+
+def arity_message(name: str, got: int) -> str:
+    want = ARITY.get(name, 1)
+    if want == 1:
+        return (f"{name} takes one argument, got {got}: a call with two or more arguments is "
+                f"not supported (kron(A, B) is the only two-argument function)")
+    return f"{name} takes {want} arguments, got {got}: {name}(A, B)"
 NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
@@ -277,6 +315,9 @@ class Parser:
         return Syn("paren", None, (inner,), open_.pos, close.end)
 
     def name_node(self, t: Tok) -> Syn:
+        if t.text in CONSTANTS and t.value is not None:
+            # a constant with its size, from the LaTeX reader (\mathbf{I}_n, \mathbf{1}_{mn})
+            return Syn("sconst", (t.text, t.value), (), t.pos, t.end)
         if t.text in CONSTANTS:
             return Syn("const", t.text, (), t.pos, t.end)
         return Syn("name", t.text, (), t.pos, t.end)
@@ -290,6 +331,8 @@ class Parser:
             return self.paren()
         if t.kind == "name":
             self.next()
+            if t.text in UNKNOWN_FUNCTIONS and self.tok.kind == "(":
+                raise self.error(unknown_function_message(t.text), t)
             if t.text in FUNCTIONS:
                 if self.tok.kind != "(":
                     raise self.error(f"{t.text} is a function: write {t.text}(...)", t)
@@ -302,6 +345,9 @@ class Parser:
                     raise self.error(f"'(' of {t.text} at col {open_.pos + 1} is not closed; found "
                                      f"{self.describe(self.tok)}", self.tok)
                 close = self.next()
+                if len(args) != ARITY.get(FUNCTIONS[t.text], 1):
+                    raise ParseError(arity_message(t.text, len(args)), pos=t.pos,
+                                     source=self.source, length=close.end - t.pos)
                 return Syn("call", FUNCTIONS[t.text], tuple(args), t.pos, close.end)
             return self.name_node(t)
         if t.kind == "end":

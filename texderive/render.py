@@ -479,7 +479,8 @@ def _heading(rule: str, note: str) -> tuple:
 
 
 _LHS_TEXT = ((re.compile(r"^(?:\\mathrm\{d\}|\\operatorname\{d\}|d)\s*y$"), "dy"),
-             (re.compile(r"\\nabla"), "∇f"), (re.compile(r"\\partial"), "∂f/∂{wrt}"))
+             (re.compile(r"\\nabla"), "∇f"), (re.compile(r"\\partial"), "∂f/∂{wrt}"),
+             (re.compile(r"^\\(?:mathbf|bm)\{G\}$"), "G"))
 
 
 def _lhs_text(lhs: str, wrt: str) -> str:
@@ -624,7 +625,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         s["lhs_text"] = _lhs_text(lhs, wrt)
         steps.append(s)
 
-    grad_lhs = next((s["lhs"] for s in steps if s["rule"] == "read_off"), steps[-1]["lhs"])
+    grad_lhs = steps[-1]["lhs"]        # the last step is the answer (read off, or symmetrised)
     function_tex = _math(function, "latex", where + "function.")
     titles, texts = meta.get("titles") or [], meta.get("texts") or []
     has_title = k < len(titles) and bool(titles[k])

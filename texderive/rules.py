@@ -70,10 +70,9 @@ RULES = (
     Rule("scalar_power", None, True, _D + r"(s^{p}) = p\,s^{p-1}\," + _D + r"s",
          "d(sᵖ) = p sᵖ⁻¹ ds", "the differential of a power", "d(a^3) -> 3*a^2*d(a)"),
     Rule("norm", None, True,
-         _D + r"\|\mathbf{V}\|^{2} = 2\operatorname{tr}(\mathbf{V}^\top" + _D + r"\mathbf{V}),\ "
-         + _D + r"\|\mathbf{V}\| = \operatorname{tr}(\mathbf{V}^\top" + _D + r"\mathbf{V})/\|\mathbf{V}\|",
-         "d‖V‖² = 2 tr(Vᵀ dV), d‖V‖ = tr(Vᵀ dV)/‖V‖", "the differential of a norm",
-         "d(norm(v)^2) -> 2*v'*d(v)"),
+         _D + r"\|\mathbf{V}\| = \operatorname{tr}(\mathbf{V}^\top" + _D + r"\mathbf{V})/\|\mathbf{V}\|",
+         "d‖V‖ = tr(Vᵀ dV)/‖V‖", "the differential of a norm",
+         "d(norm(v)) -> v'*d(v)/norm(v)"),
     Rule("hadamard_product", None, True,
          _D + r"(\mathbf{X}\odot\mathbf{Y}) = " + _D + r"\mathbf{X}\odot\mathbf{Y} + \mathbf{X}\odot" + _D + r"\mathbf{Y}",
          "d(X ⊙ Y) = dX ⊙ Y + X ⊙ dY", "product rule for the elementwise product",
@@ -120,9 +119,22 @@ RULES = (
          r"\mathbf{P}\mathbf{Q} + \mathbf{P}\mathbf{R} = \mathbf{P}(\mathbf{Q} + \mathbf{R})",
          "tidy up: collect like terms, take out common factors", "tidy up", "A'*A*x - A'*b -> A'*(A*x - b)"),
     Rule("symmetric", None, False,
-         r"\nabla_{\mathbf{S}} f = \tfrac{1}{2}(\mathbf{H} + \mathbf{H}^\top)",
-         "for a symmetric variable the gradient is (H + Hᵀ)/2", "symmetric variable",
+         r"\nabla_{\mathbf{S}} f = \tfrac{1}{2}(\mathbf{G} + \mathbf{G}^\top)",
+         "for a symmetric variable the gradient is ½(G + Gᵀ), G read off as for a general matrix",
+         "symmetric variable",
          "tr(A*S) -> (A + A')/2"),
+)
+
+RULES += (
+    # -- added in the second wave (appended: the order above is the catalogue's) --
+    Rule("softplus", None, True,
+         _D + r"\log(1 + \exp(\mathbf{U})) = \operatorname{sigmoid}(\mathbf{U})\odot" + _D + r"\mathbf{U}",
+         "d log(1 + exp(U)) = sigmoid(U) ⊙ dU (elementwise)",
+         "the differential of log(1 + exp(u))", "d(log(1 + exp(z))) -> sigmoid(z) .* d(z)"),
+    Rule("norm_squared", None, True,
+         _D + r"\|\mathbf{V}\|^{2} = 2\operatorname{tr}(\mathbf{V}^\top" + _D + r"\mathbf{V})",
+         "d‖V‖² = 2 tr(Vᵀ dV)", "the differential of a squared norm",
+         "d(norm(v)^2) -> 2*v'*d(v)"),
 )
 
 BY_ID = {r.id: r for r in RULES}

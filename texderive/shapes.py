@@ -105,19 +105,92 @@ class DimVar:
         self.parent, self.name, self.flex, self.declared = None, name, flex, declared
 
 
-def find(d):
+class ProdDim:
+    """A product of dimensions (the rows of ``kron(A, B)``, the length of ``vec(X)``):
+    a number ``k`` and the dimension variables multiplied.  :func:`find` gives it in
+    normal form (factors resolved, numbers multiplied, a lone variable unwrapped)."""
+    __slots__ = ("k", "vars")
+
+    def __init__(self, k: int, vars_):
+        self.k, self.vars = k, tuple(vars_)
+
+
+def product_dim(*dims):
+    return find(ProdDim(1, dims))
+
+
+def _root(d):
     while isinstance(d, DimVar) and d.parent is not None:
         d = d.parent
     return d
+
+
+def find(d):
+    d = _root(d)
+    if not isinstance(d, ProdDim):
+        return d
+    k, vars_, stack = d.k, [], list(d.vars)
+    while stack:
+        f = _root(stack.pop())
+        if isinstance(f, int):
+            k *= f
+        elif isinstance(f, ProdDim):
+            k *= f.k
+            stack.extend(f.vars)
+        else:
+            vars_.append(f)
+    if k == 0 or not vars_:
+        return k
+    if k == 1 and len(vars_) == 1:
+        return vars_[0]
+    vars_.sort(key=id)
+    return ProdDim(k, vars_)
 
 
 class _Clash(Exception):
     pass
 
 
+def _unify_product(p: ProdDim, b) -> None:
+    """p = b where p is a product: solvable when, after cancelling common factors, one
+    side is a single variable that no user declaration names."""
+    if isinstance(b, int):
+        if len(p.vars) == 1 and b % p.k == 0 and not p.vars[0].declared:
+            unify(p.vars[0], b // p.k)
+            return
+        raise _Clash()
+    if isinstance(b, DimVar):
+        if b.declared or any(v is b for v in p.vars):
+            raise _Clash()
+        b.parent = p
+        return
+    left, right = list(p.vars), list(b.vars)
+    for v in list(left):
+        for j, w in enumerate(right):
+            if w is v:
+                left.remove(v)
+                del right[j]
+                break
+    if not left and not right:
+        if p.k != b.k:
+            raise _Clash()
+        return
+    for one, ka, other, kb in ((left, p.k, right, b.k), (right, b.k, left, p.k)):
+        if len(one) == 1 and not one[0].declared and ka == 1:
+            unify(one[0], find(ProdDim(kb, other)) if other else kb)
+            return
+    raise _Clash()
+
+
 def unify(a, b) -> None:
     a, b = find(a), find(b)
     if a is b:
+        return
+    if isinstance(a, ProdDim):
+        _unify_product(a, b)
+        return
+    if isinstance(b, ProdDim):
+        _unify_product(b, a)
         return
     if isinstance(a, int) and isinstance(b, int):
         if a != b:
@@ -145,6 +218,8 @@ def unify(a, b) -> None:
 
 def dim_str(d) -> str:
     d = find(d)
+    if isinstance(d, ProdDim):
+        return "*".join(([str(d.k)] if d.k != 1 else []) + sorted(v.name for v in d.vars))
     return str(d) if isinstance(d, int) else d.name
 
 
@@ -158,7 +233,12 @@ def is_one(d) -> bool:
 
 def is_open(shape) -> bool:
     """Does the shape still have a flexible size (of I, ones or zeros) that nothing fixed?"""
-    return any(isinstance(find(d), DimVar) and find(d).flex for d in shape)
+    def open_(d):
+        d = find(d)
+        if isinstance(d, ProdDim):
+            return any(v.flex for v in d.vars)
+        return isinstance(d, DimVar) and d.flex
+    return any(open_(d) for d in shape)
 
 
 def is_scalar_shape(shape) -> bool:
@@ -197,8 +277,11 @@ class Elaborator:
         self.spelling = {}         # (base, sub) -> name
         self.dim_names = {}        # declared size name -> DimVar
         self.used = {s for _, (_, sizes) in let.items() for s in sizes if isinstance(s, str)}
+        # a size prints as its name (n) in LaTeX: never the name of a scalar of the input
+        self.used |= {n for n, (kind, _) in let.items() if kind == "scalar"}
         self.pool = 0
         self.consts = []
+        self.greek_broadcasts = []  # (name, sum syntax, the array's E): see remarks()
 
     # -- helpers -----------------------------------------------------------
     def text(self, syn: Syn) -> str:
@@ -218,10 +301,14 @@ class Elaborator:
             return size
         if size not in self.dim_names:
             self.dim_names[size] = DimVar(size, False, declared=True)
+            self.used.add(size)
         return self.dim_names[size]
 
     def clash(self, syn: Syn, parts) -> ShapeError:
         desc = ", ".join(f"{self.text(s)} is {shape_str(sh)}" for s, sh in parts)
+        if any(isinstance(find(d), ProdDim) for _, sh in parts for d in sh):
+            desc += (" (a size that is a product, of kron or vec, is matched factor by factor: "
+                     "declare the sizes, e.g. --let 'A: matrix m n')")
         return ShapeError(f"shape clash in {self.text(syn)}: {desc}", pos=syn.pos,
                           source=self.source, length=syn.end - syn.pos)
 
@@ -274,6 +361,45 @@ class Elaborator:
         dims = (self.fresh(flex=True), self.fresh(flex=True))
         self.consts.append((syn, dims))
         return E(syn.value, (), dims, syn)
+
+    def _sconst(self, syn):
+        """A constant with its size (the LaTeX reader's \\mathbf{I}_n, \\mathbf{1}_{m},
+        \\mathbf{1}_{m,n}): each size is a number, a size name, or a run of size names
+        (mn is m*n when m and n are sizes and mn is not)."""
+        name, size = syn.value
+        sizes = size if isinstance(size, tuple) else (size,)
+        dims = [self.size_of(z, syn) for z in sizes]
+        if name == "I":
+            if len(dims) == 2:
+                try:
+                    unify(dims[0], dims[1])
+                except _Clash:
+                    raise self.clash(syn, [(syn, tuple(dims))]) from None
+            return E("ident", (), (dims[0], dims[0]), syn)
+        return E(name, (), (dims[0], dims[1] if len(dims) == 2 else 1), syn)
+
+    def size_of(self, size: str, syn: Syn):
+        if size.isdigit():
+            return int(size)
+        declared = {d for _, (_, sizes) in self.let.items() for d in sizes if isinstance(d, str)}
+        known = sorted(declared | set(self.dim_names), key=len, reverse=True)
+        if size in known or not known:
+            return self.declared_dim(size)
+        parts, rest = [], size
+        while rest:
+            m = re.match(r"\d+", rest)
+            if m:
+                parts.append(int(m.group()))
+                rest = rest[m.end():]
+                continue
+            for k in known:
+                if rest.startswith(k):
+                    parts.append(self.declared_dim(k))
+                    rest = rest[len(k):]
+                    break
+            else:
+                return self.declared_dim(size)
+        return parts[0] if len(parts) == 1 else ProdDim(1, parts)
 
     def check_consts(self):
         """Every I must take its size from the rest of the expression; a size of ones or
@@ -328,14 +454,39 @@ class Elaborator:
         if (sa and is_open(b.shape)) or (sb and is_open(a.shape)):
             sa = sb = False           # a size still open (ones'*x) is fixed by the sum, not broadcast
         if sa and not sb:
+            self._note_greek(a, b, syn, False)
             a = self._broadcast(a, b.shape, a.syn)
         elif sb and not sa:
+            self._note_greek(b, a, syn, syn.kind == "sub")
             b = self._broadcast(b, a.shape, b.syn)
         else:
             self.unify_shapes(syn, [(a.syn, a.shape), (b.syn, b.shape)], a.shape, b.shape)
         return E("add", (a, b), a.shape, syn)
 
     _sub = _add
+
+    def _note_greek(self, scalar: E, array: E, syn, subtracted: bool) -> None:
+        """An undeclared Greek name (a scalar by the naming rule) added to an array."""
+        while scalar.op == "neg":
+            scalar = scalar.kids[0]
+        if scalar.op == "sym" and scalar.data[1] == "scalar" and scalar.data[0] not in self.let \
+                and split_name(scalar.data[0])[0] in GREEK:
+            self.greek_broadcasts.append((scalar.data[0], syn, array, subtracted))
+
+    def remarks(self) -> list:
+        """Warnings (SPEC section 7), after the shapes are resolved: a Greek scalar added
+        to or subtracted from a vector, with the declaration that makes it a vector."""
+        out = []
+        for name, syn, array, subtracted in self.greek_broadcasts:
+            if not (is_one(array.shape[1]) and not is_one(array.shape[0])):
+                continue
+            how = "subtracted from" if subtracted else "added to"
+            msg = (f"{name} is a scalar by the naming rule (a Greek letter): in "
+                   f"{self.text(syn)} it is {how} every entry of a vector; "
+                   f"if {name} is a vector, declare it with --let '{name}: vector'")
+            if msg not in out:
+                out.append(msg)
+        return out
 
     def _mul(self, syn, left=None):
         a, b = self._left(syn, left), self.elab(syn.kids[1])
@@ -427,8 +578,9 @@ class Elaborator:
 
     def _call(self, syn):
         fn = syn.value
-        if len(syn.kids) != 1:
-            raise ParseError(f"{fn} takes one argument, got {len(syn.kids)}", pos=syn.pos,
+        if len(syn.kids) != (2 if fn == "kron" else 1):
+            from .notation import arity_message
+            raise ParseError(arity_message(fn, len(syn.kids)), pos=syn.pos,
                              source=self.source, length=syn.end - syn.pos)
         arg_syn = syn.kids[0]
         while arg_syn.kind == "paren":
@@ -438,7 +590,18 @@ class Elaborator:
             a = self.elab(syn_arg)
             self.square(syn, a, "logdet")
             return E("logdet", (a,), (1, 1), syn)
+        if fn == "kron":
+            a, b = self.elab(syn.kids[0]), self.elab(syn.kids[1])
+            return E("kron", (a, b), (product_dim(a.shape[0], b.shape[0]),
+                                      product_dim(a.shape[1], b.shape[1])), syn)
         a = self.elab(syn.kids[0])
+        if fn in ("rows", "cols"):
+            return E("size", (), (1, 1), syn, a.shape[0 if fn == "rows" else 1])
+        if fn == "vec":
+            return E("vec", (a,), (product_dim(a.shape[0], a.shape[1]), 1), syn)
+        if fn == "commutation":
+            n = product_dim(a.shape[0], a.shape[1])
+            return E("commutation", (a,), (n, n), syn)
         if fn in ("tr", "det", "logdet", "inv"):
             self.square(syn, a, {"tr": "trace", "inv": "the inverse"}.get(fn, fn))
             return E(fn, (a,), a.shape if fn == "inv" else (1, 1), syn)
@@ -500,6 +663,8 @@ def make_sum(terms) -> ir.Node:
 class Builder:
     def dim(self, d):
         d = find(d)
+        if isinstance(d, ProdDim):
+            return ir.dim_mul(d.k, *(v.name for v in d.vars))
         return d if isinstance(d, int) else d.name
 
     _CHAINS = ("add", "mul", "div", "hmul", "hdiv")
@@ -620,11 +785,47 @@ class Builder:
     def _func(self, e):
         return ir.Func(e.data, self.build(e.kids[0]))
 
+    def _size(self, e):
+        d = self.dim(e.data)
+        return ir.Num(d) if isinstance(d, int) else ir.Size(d)
 
-def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True) -> ir.Node:
-    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f)."""
+    def _kron(self, e):
+        return ir.Kron(*self.kids(e))
+
+    def _vec(self, e):
+        return ir.Vec(self.build(e.kids[0]))
+
+    def _commutation(self, e):
+        return ir.Commutation(self.build(e.kids[0]))
+
+
+def _names(syn: Syn):
+    stack = [syn]
+    while stack:
+        n = stack.pop()
+        if n.kind == "name":
+            yield n.value
+        stack.extend(n.kids)
+
+
+def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True,
+              warnings: list | None = None, shape=None) -> ir.Node:
+    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f).
+    Non-fatal remarks (SPEC section 7) are appended to ``warnings`` when it is given.
+    ``shape`` (rows, cols: size names, products ``"m*n"`` or numbers) is the shape the
+    result must have: a result's text reads back given its shape (SPEC section 6)."""
     el = Elaborator(source, let)
+    el.used |= {n for n in _names(syn) if n not in let and default_kind(n) == "scalar"}
     e = el.elab(syn)
+    if shape is not None:
+        want = [product_dim(*(el.declared_dim(f) for f in ir.dim_factors(d))) for d in shape]
+        try:
+            unify(e.shape[0], want[0])
+            unify(e.shape[1], want[1])
+        except _Clash:
+            raise ShapeError(f"{el.text(syn)} is {shape_str(e.shape)}, not "
+                             f"{shape_str(tuple(want))}", pos=syn.pos, source=source,
+                             length=syn.end - syn.pos) from None
     if scalar:
         try:
             unify(e.shape[0], 1)
@@ -634,6 +835,8 @@ def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True) -> ir.Node:
                              pos=syn.pos, source=source, length=syn.end - syn.pos) from None
     if scalar:
         el.check_consts()           # in f; a gradient read back may take its size from wrt
+    if warnings is not None:
+        warnings.extend(el.remarks())
     try:
         return Builder().build(e)
     except ValueError as exc:       # an IR constructor refused: a shape the first pass missed

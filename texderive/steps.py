@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 
-from . import __version__
+from . import __version__, ir
 from .errors import TexderiveError
 from .rules import BASIC, BY_ID
 
 #: The version of the JSON document's layout (SPEC section 7), a top-level integer.
 SCHEMA_VERSION = 1
 
-LHS = ("y", "dy", "grad")
+LHS = ("y", "dy", "grad", "G")   # G: the read-off gradient of a symmetric variable as a general matrix
 
 
 class Step:
@@ -70,16 +70,18 @@ class Derivation:
     """The result of :func:`texderive.derive`: input, steps, gradient, check."""
 
     def __init__(self, *, source: str, wrt: str, let: dict, latex_input: bool, f, wrt_sym,
-                 steps, gradient, check=None):
+                 steps, gradient, check=None, warnings=()):
         self.source, self.wrt, self.let, self.latex_input = source, wrt, dict(let), latex_input
         self.f, self.wrt_sym, self.steps, self.gradient = f, wrt_sym, tuple(steps), gradient
         self.check = check
+        self.warnings = tuple(warnings)      # non-fatal remarks (SPEC section 7)
 
     # -- conveniences --------------------------------------------------------
     @property
     def gradient_text(self) -> str:
+        from .ir import free_syms
         from .printers.text import to_text
-        return to_text(self.gradient)
+        return to_text(self.gradient, free_syms(self.f))
 
     @property
     def gradient_numpy(self) -> str:
@@ -125,8 +127,10 @@ class Derivation:
         ``numpy`` (the gradient's NumPy); a part left out is absent or ""."""
         from .printers import latex as L
         from .printers.text import to_pretty, to_text
+        from .ir import free_syms
         numbers = number_rules([self], numbers)
         want_tex, want_text = "latex" in parts, "text" in parts
+        inputs = free_syms(self.f)      # they name the sizes in text: rows(X)
 
         def tex(node) -> str:
             return L.to_latex(node, nt) if want_tex else ""
@@ -136,6 +140,8 @@ class Derivation:
                 return "y"
             if kind == "dy":
                 return L.dy(nt)
+            if kind == "G":
+                return L.to_latex(ir.Sym("G", "matrix", *self.wrt_sym.shape), nt)
             return L.gradient_lhs(self.wrt_sym, nt)
 
         used = []
@@ -155,11 +161,11 @@ class Derivation:
                 "number": numbers.get(step.rule),
                 "lhs": lhs_latex(step.lhs),
                 "latex": tex(step.expr),
-                "text": to_pretty(step.expr) if "steps_text" in parts else "",
+                "text": to_pretty(step.expr, inputs) if "steps_text" in parts else "",
                 "note": text,
                 "note_latex": note_tex,
             })
-        gradient = {"text": to_text(self.gradient) if want_text else "", "latex": tex(self.gradient)}
+        gradient = {"text": to_text(self.gradient, inputs) if want_text else "", "latex": tex(self.gradient)}
         if "numpy" in parts:
             from .printers.numpy import to_numpy
             gradient["numpy"] = to_numpy(self.gradient, self.f, self.wrt_sym)
@@ -167,13 +173,15 @@ class Derivation:
             "schema_version": SCHEMA_VERSION,
             "generator": f"texderive {__version__}",
             "input": {"expr": self.source, "wrt": self.wrt, "let": dict(self.let)},
-            "function": {"text": to_text(self.f) if want_text else "", "latex": tex(self.f)},
+            "function": {"text": to_text(self.f, inputs) if want_text else "", "latex": tex(self.f)},
             "rules": rules,
             "steps": steps,
             "gradient": gradient,
         }
         if self.check is not None:
             doc["check"] = dict(self.check)
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
         return doc
 
     # -- outputs (SPEC section 7): what ``derive --format X`` prints --------------

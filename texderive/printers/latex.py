@@ -37,12 +37,12 @@ from functools import lru_cache
 from .. import ir
 from ..errors import TexderiveError
 from ..shapes import GREEK, KINDS, default_kind, split_name
-from .text import is_elementwise_reciprocal, is_negative, leading_coef
+from .text import is_elementwise_reciprocal, is_negative, leading_coef, sized_form
 
 # Precedence, loosest first.  A child printed where a tighter level is needed
 # is parenthesised.  DIFF (``\mathrm{d}\mathbf{X}``) binds inside a product but
 # not under a postfix: ``(\mathrm{d}\mathbf{X})^\top``.
-ADD, MUL, NEG, POW, DIFF, ATOM = 10, 20, 25, 30, 35, 40
+ADD, MUL, NEG, KRON, POW, DIFF, ATOM = 10, 20, 25, 27, 30, 35, 40
 
 GREEK_UPPER = frozenset("Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -285,6 +285,8 @@ def _starts_with_digit(node: ir.Node) -> bool:
             node = node.args[0]
         elif isinstance(node, (ir.Transpose, ir.Inverse, ir.MatPow)):
             node = node.args[0]
+        elif isinstance(node, ir.Size):
+            return isinstance(ir.dim_factors(node.args[0])[0], int)
         else:
             return False
 
@@ -308,6 +310,10 @@ class LatexPrinter:
         return self.p(node)[0]
 
     def p(self, node: ir.Node) -> tuple:
+        if type(node) in (ir.Sum, ir.Trace, ir.MatMul):
+            alt = sized_form(node)          # sum(1) is n: a size the page would lose
+            if alt is not None:
+                return self.p(alt)
         fn = TABLE.get(type(node))
         if fn is None:
             raise TypeError(f"no LaTeX form for {type(node).__name__}")
@@ -352,14 +358,78 @@ class LatexPrinter:
         v = n.value
         return self.num(v), (NEG if v < 0 else (ATOM if v.denominator == 1 else MUL))
 
-    def _Ident(self, n):
-        return _bold("I", self.n, False), ATOM
+    def _Ident(self, n, sized: bool = False):
+        s = _bold("I", self.n, False)
+        return (s + "_{" + self.size(n.args[0]) + "}" if sized else s), ATOM
 
-    def _Ones(self, n):
-        return (r"\mathbf{1}" if self.n.bold == "none" else _bold("1", self.n, False)), ATOM
+    def _constant(self, n, digit: str, sized: bool) -> tuple:
+        r"""``\mathbf{1}``, a row ``\mathbf{1}^\top`` (never a bare 1 for a row: the transpose
+        is part of what the formula says); ``sized``: with its size, ``\mathbf{1}_{m}``,
+        ``\mathbf{1}_{m,n}`` for a matrix."""
+        s = r"\mathbf{" + digit + "}" if self.n.bold == "none" else _bold(digit, self.n, False)
+        r, c = n.args
+        row = r == 1 and c != 1
+        if sized:
+            if row:
+                s += "_{" + self.size(c) + "}"
+            elif c == 1:
+                s += "_{" + self.size(r) + "}"
+            else:
+                s += "_{" + self.size(r) + "," + self.size(c) + "}"
+        if row:
+            return s + _transpose_mark(self.n), POW
+        return s, ATOM
 
-    def _Zeros(self, n):
-        return (r"\mathbf{0}" if self.n.bold == "none" else _bold("0", self.n, False)), ATOM
+    def _Ones(self, n, sized: bool = False):
+        return self._constant(n, "1", sized)
+
+    def _Zeros(self, n, sized: bool = False):
+        return self._constant(n, "0", sized)
+
+    # -- sizes and the Kronecker notation (SPEC section 6) ----------------------
+    def size(self, d) -> str:
+        """A dimension as it is written: ``n``, ``mn``, ``2n``, ``6``."""
+        out = ""
+        for f in ir.dim_factors(d):
+            if isinstance(f, int) or len(f) == 1:
+                out += str(f)                     # 2n, mn: a number only comes first
+            else:
+                out = _join(out, _name_latex(f, "scalar", self.n))
+        return out
+
+    def _Size(self, n):
+        s = self.size(n.args[0])
+        return s, (ATOM if len(ir.dim_factors(n.args[0])) == 1 else MUL)
+
+    def operand(self, a: ir.Node) -> str:
+        r"""An operand of ``\otimes`` or ``vec``: a constant with its size (nothing around
+        it gives one), anything but an atom or a postfix form in parentheses."""
+        if isinstance(a, (ir.Ident, ir.Ones, ir.Zeros)):
+            return self.p_sized(a)
+        if isinstance(a, ir.Transpose) and isinstance(a.args[0], (ir.Ones, ir.Zeros, ir.Ident)):
+            return self.p_sized(a.args[0]) + _transpose_mark(self.n)
+        return self.at(a, POW)
+
+    def p_sized(self, a: ir.Node) -> str:
+        s = TABLE[type(a)](self, a, sized=True)[0]
+        return s
+
+    def _Kron(self, n):
+        a, b = n.args
+        left = self.operand(a) if not isinstance(a, ir.Kron) else self.paren(a)
+        right = self.operand(b) if not isinstance(b, ir.Kron) else self.paren(b)
+        return left + r" \otimes " + right, KRON
+
+    def _Vec(self, n):
+        a = n.args[0]
+        if isinstance(a, (ir.Ident, ir.Ones, ir.Zeros)):
+            return r"\operatorname{vec}(" + self.p_sized(a) + ")", ATOM
+        return self.call(r"\operatorname{vec}", a)
+
+    def _Commutation(self, n):
+        r, c = n.args[0].shape
+        k = "K" if self.n.bold == "none" else _bold("K", self.n, False)
+        return k + "_{" + self.size(r) + "," + self.size(c) + "}", ATOM
 
     # -- sums ---------------------------------------------------------------
     def _Add(self, n):
@@ -392,6 +462,8 @@ class LatexPrinter:
             return self.paren(f)
         if is_reciprocal(f):                      # not trailing: t^{-1}
             return self.at(f.args[0], ATOM) + "^{-1}"
+        if isinstance(f, ir.Size):                # mn\mathbf{x}: a product in a product
+            return self.p(f)[0]
         return self.at(f, POW)
 
     def _product(self, factors, follows: bool) -> str:
@@ -463,7 +535,8 @@ class LatexPrinter:
     def _HadPow(self, n):
         base, e = n.args
         if e == ir.MINUS_ONE:
-            return self._Ones(n)[0] + r" \oslash " + self._had_factor(base), MUL
+            one = r"\mathbf{1}" if self.n.bold == "none" else _bold("1", self.n, False)
+            return one + r" \oslash " + self._had_factor(base), MUL
         return self.at(base, ATOM) + r"^{\circ " + self._exponent(e) + "}", POW
 
     # -- postfix --------------------------------------------------------------
@@ -542,6 +615,8 @@ TABLE = {
     ir.Norm: LatexPrinter._Norm, ir.Sum: LatexPrinter._Sum, ir.DiagMat: LatexPrinter._DiagMat,
     ir.DiagVec: LatexPrinter._DiagVec, ir.Pow: LatexPrinter._Pow, ir.Func: LatexPrinter._Func,
     ir.Hadamard: LatexPrinter._Hadamard, ir.HadPow: LatexPrinter._HadPow, ir.D: LatexPrinter._D,
+    ir.Size: LatexPrinter._Size, ir.Kron: LatexPrinter._Kron, ir.Vec: LatexPrinter._Vec,
+    ir.Commutation: LatexPrinter._Commutation,
 }
 
 

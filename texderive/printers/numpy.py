@@ -21,6 +21,7 @@ deterministic.  This module does not import NumPy.
 from __future__ import annotations
 
 import keyword
+import re
 from fractions import Fraction
 
 from .. import ir
@@ -81,7 +82,10 @@ class NumpyPrinter:
 
     def __init__(self, dims: dict):
         self.dims = dims
-        self.table = {cls: getattr(self, "_" + cls.__name__) for cls in ir.NODE_CLASSES}
+        # the section-6 nodes join as their entries land (ir.SECOND_ORDER_CLASSES)
+        self.table = {cls: getattr(self, "_" + cls.__name__)
+                      for cls in ir.NODE_CLASSES + ir.SECOND_ORDER_CLASSES
+                      if hasattr(self, "_" + cls.__name__)}
 
     def p(self, node: ir.Node) -> _Code:
         return self.table[type(node)](node)
@@ -127,6 +131,13 @@ class NumpyPrinter:
 
     def _Ones(self, n):
         return self._const(n, "ones", "1.0")
+
+    def _Size(self, n):
+        """A size as the product of the inputs' shapes: ``X.shape[0]``, ``X.shape[0] * X.shape[1]``."""
+        parts = [str(f) if isinstance(f, int) else self.dim(f) for f in ir.dim_factors(n.args[0])]
+        if len(parts) == 1:
+            return _Code(parts[0], ATOM, "S")
+        return _Code(" * ".join(parts), MUL, "S")
 
     def _Zeros(self, n):
         return self._const(n, "zeros", "0.0")
@@ -363,6 +374,23 @@ def to_numpy(grad: ir.Node, f: ir.Node, wrt) -> str:
             grad = _fix_dims(grad, sub, {})
         except ValueError:                  # an IR constructor refused: keep the gradient
             pass
+    code = _to_numpy(grad, f, wrt)
+    if any(s.name == "np" for s in ir.free_syms(f) + ir.free_syms(grad)):
+        code = module_as_numpy(code)
+    return code
+
+
+_VAR_ATTRS = re.compile(r"\bnp\.(?!(?:shape|T|item|ravel|reshape|size|copy)\b)")
+
+
+def module_as_numpy(code: str) -> str:
+    """Where an input is named ``np``, the module is ``numpy`` (SPEC section 4): every
+    ``np.`` that is not an attribute an array variable takes (``np.shape[0]``,
+    ``np.item()``) becomes ``numpy.``."""
+    return _VAR_ATTRS.sub("numpy.", code)
+
+
+def _to_numpy(grad: ir.Node, f: ir.Node, wrt: ir.Sym) -> str:
     printer = NumpyPrinter(_dim_sources(f, grad, wrt))
     out = printer.p(grad)
     if isinstance(grad, ir.Num) and wrt.kind == "scalar":

@@ -46,19 +46,109 @@ def is_elementwise_reciprocal(node: ir.Node) -> bool:
     return isinstance(node, ir.HadPow) and node.args[1] == ir.MINUS_ONE
 
 
-class TextPrinter:
-    """One function per node class; ``pretty`` selects the Unicode reading form."""
+def merge_ones(factors) -> list:
+    """A product's factors with each run of all-ones factors multiplied out, as the
+    exact identity ``ones(a,b)*ones(b,c) = b*ones(a,c)`` (``ones(1,b)*ones(b,1) = b``):
+    printed as ``ones*ones`` the inner size would be lost.  The sizes, scalars, go
+    first (after a leading number)."""
+    out, sizes = [], []
+    for f in factors:
+        prev = out[-1] if out else None
+        if isinstance(f, ir.Ones) and isinstance(prev, ir.Ones) and f.shape != (1, 1) \
+                and prev.shape != (1, 1):
+            out.pop()
+            a, b, c = prev.args[0], prev.args[1], f.args[1]
+            sizes.append(ir.Size(b) if not isinstance(b, int) else ir.Num(b))
+            if (a, c) != (1, 1):
+                out.append(ir.Ones(a, c))
+            continue
+        out.append(f)
+    if not sizes:
+        return out
+    lead = [out.pop(0)] if out and isinstance(out[0], ir.Num) else []
+    return lead + sizes + out
 
-    def __init__(self, pretty: bool = False):
+
+def _is_size_product(n: ir.Node) -> bool:
+    """A number, a size, or a product of them."""
+    if isinstance(n, ir.MatMul):
+        return all(isinstance(g, (ir.Num, ir.Size)) for g in n.args)
+    return isinstance(n, (ir.Num, ir.Size))
+
+
+def sized_form(node: ir.Node):
+    """The same value with a size that printing would lose made explicit, or None:
+    ``sum(ones)`` of an m×n ones is ``m*n``, ``tr(I)`` is ``n``, a product of ones is
+    multiplied out (:func:`merge_ones`), and such a size inside a product goes first."""
+    if isinstance(node, ir.Sum) and isinstance(node.args[0], ir.Ones):
+        d = ir.dim_mul(*node.args[0].args)
+        return ir.Num(d) if isinstance(d, int) else ir.Size(d)
+    if isinstance(node, ir.Trace) and isinstance(node.args[0], ir.Ident):
+        d = node.args[0].args[0]
+        return ir.Num(d) if isinstance(d, int) else ir.Size(d)
+    if not isinstance(node, ir.MatMul):
+        return None
+    if not any(isinstance(f, (ir.Ones, ir.Sum, ir.Trace, ir.MatMul)) for f in node.args):
+        return None
+    coef, sizes, rest, changed = Fraction(1), [], [], False
+    for f in node.args:
+        alt = sized_form(f) if isinstance(f, (ir.Sum, ir.Trace, ir.MatMul)) else None
+        if alt is not None and _is_size_product(alt):
+            changed = True
+            for g in (alt.args if isinstance(alt, ir.MatMul) else (alt,)):
+                if isinstance(g, ir.Num):
+                    coef *= g.value
+                else:
+                    sizes.append(g)
+        elif isinstance(f, ir.Num) and not rest and not sizes:
+            coef *= f.value
+        else:
+            rest.append(f)
+    merged = merge_ones(rest)
+    if merged != rest:
+        changed = True
+        while merged and isinstance(merged[0], ir.Num):
+            coef *= merged.pop(0).value
+        while merged and isinstance(merged[0], ir.Size):
+            sizes.append(merged.pop(0))
+    if not changed:
+        return None
+    factors = ([ir.Num(coef)] if coef != 1 or not (sizes or merged) else []) + sizes + merged
+    return factors[0] if len(factors) == 1 else ir.MatMul(*factors)
+
+
+class TextPrinter:
+    """One function per node class; ``pretty`` selects the Unicode reading form.
+
+    ``inputs`` are the variables of the input (``Sym`` nodes): a size (``Size``) prints as
+    ``rows(X)``/``cols(X)`` of the first input that carries it, so that the text is over
+    input names only (SPEC section 6).  Without inputs, the printed tree's own variables
+    serve; a size that no variable carries prints as its name.
+    """
+
+    def __init__(self, pretty: bool = False, inputs=()):
         self.pretty = pretty
-        self.table = {cls: getattr(self, "_" + cls.__name__) for cls in ir.NODE_CLASSES}
+        self.inputs = tuple(inputs)
+        self.table = {cls: getattr(self, "_" + cls.__name__)
+                      for cls in ir.NODE_CLASSES + ir.SECOND_ORDER_CLASSES}
+        self.root = None
 
     # -- entry points -------------------------------------------------------
     def __call__(self, node: ir.Node) -> str:
+        if self.root is None:
+            self.root = node
+            try:
+                return self.p(node)[0]
+            finally:
+                self.root = None
         return self.p(node)[0]
 
     def p(self, node: ir.Node) -> tuple:
         """(string, precedence)."""
+        if type(node) in (ir.Sum, ir.Trace, ir.MatMul):
+            alt = sized_form(node)
+            if alt is not None:
+                return self.p(alt)
         return self.table[type(node)](node)
 
     def at(self, node: ir.Node, prec: int) -> str:
@@ -84,6 +174,8 @@ class TextPrinter:
         return ("1" if self.pretty else "ones"), ATOM
 
     def _Zeros(self, n):
+        if n.args[0] == 1 and n.args[1] != 1:           # a row of zeros
+            return ("0ᵀ" if self.pretty else "zeros'"), POW
         return ("0" if self.pretty else "zeros"), ATOM
 
     # -- sums and products ---------------------------------------------------
@@ -230,6 +322,47 @@ class TextPrinter:
     def _Func(self, n):
         return self._call(n.name, n.args[1])
 
+    # -- sizes and the Kronecker notation (SPEC section 6) ------------------------
+    def size_text(self, d) -> str:
+        """``rows(X)``, ``cols(X)``, ``rows(X)*cols(Y)``, ``6`` for a dimension."""
+        syms = list(self.inputs)
+        if self.root is not None:
+            syms += [s for s in ir.free_syms(self.root) if s not in syms]
+        parts = []
+        for f in ir.dim_factors(d):
+            if isinstance(f, int):
+                parts.append(str(f))
+                continue
+            for sym in syms:
+                if sym.shape[0] == f:
+                    parts.append(f"rows({sym.name})")
+                    break
+                if sym.shape[1] == f:
+                    parts.append(f"cols({sym.name})")
+                    break
+            else:
+                parts.append(f)          # no variable has it (a key, not output)
+        return ("·" if self.pretty else "*").join(parts)
+
+    def _Size(self, n):
+        s = self.size_text(n.args[0])
+        return s, (ATOM if "*" not in s and "·" not in s else MUL)
+
+    def _Kron(self, n):
+        a, b = n.args
+        if self.pretty:
+            return f"{self.at(a, POW)} ⊗ {self.at(b, POW)}", MUL
+        return f"kron({self(a)}, {self(b)})", ATOM
+
+    def _Vec(self, n):
+        return self._call("vec", n.args[0])
+
+    def _Commutation(self, n):
+        if self.pretty:
+            r, c = n.args[0].shape
+            return f"K[{self.size_text(r)},{self.size_text(c)}]", ATOM
+        return self._call("commutation", n.args[0])
+
     def _D(self, n):
         a = n.args[0]
         if self.pretty:
@@ -242,5 +375,16 @@ class TextPrinter:
         return f"d({self(a)})", ATOM
 
 
-to_text = TextPrinter(pretty=False)
-to_pretty = TextPrinter(pretty=True)
+_TEXT = TextPrinter(pretty=False)
+_PRETTY = TextPrinter(pretty=True)
+
+
+def to_text(node: ir.Node, inputs=()) -> str:
+    """SPEC section 1/6 notation that parses back; ``inputs``: the input's variables,
+    which name the sizes (``rows(X)``)."""
+    return (TextPrinter(False, inputs) if inputs else _TEXT)(node)
+
+
+def to_pretty(node: ir.Node, inputs=()) -> str:
+    """The Unicode reading form: ``tr(A dX B)``, ``Xᵀ``, ``(XᵀX)⁻¹``, ``A ⊗ B``."""
+    return (TextPrinter(True, inputs) if inputs else _PRETTY)(node)
