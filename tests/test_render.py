@@ -243,7 +243,8 @@ def test_text_output_ends_with_checked_line():
 
 def test_text_chain_aligns_equals_signs():
     lines = render(SAMPLE, "text").splitlines()
-    assert " y = tr(A*X*B)" in lines and any(l.startswith("dy = d tr(A X B)") for l in lines)
+    assert " y = f(X) = tr(A*X*B)" in lines and any(l.startswith("dy = d tr(A X B)") for l in lines)
+    assert "Gradient of y = f(X) = tr(A*X*B) with respect to X" in lines
     eq = {l.index(" = ") for l in lines if " = " in l[:5]}
     assert len(eq) == 1
 
@@ -415,7 +416,7 @@ def test_snippet_numbers_rules_over_equals_and_has_no_rules_block():
     assert "\\label" not in out and "\\eqref" not in out and "\\tag{" not in out
     assert "\\tag*{\\small by \\((1)\\), \\(\\mathrm{d}\\mathbf{A} = 0\\) and \\(\\mathrm{d}\\mathbf{B} = 0\\)}" in out
     rows = out.split("\\begin{align*}\n")[1].split("\n\\end{align*}")[0].split(" \\\\\n")
-    assert rows[0] == "y &= \\operatorname{tr}(\\mathbf{A}\\mathbf{X}\\mathbf{B})"
+    assert rows[0] == "y &= f(\\mathbf{X}) = \\operatorname{tr}(\\mathbf{A}\\mathbf{X}\\mathbf{B})"
     assert rows[1].startswith("\\mathrm{d}y &= \\mathrm{d}\\operatorname{tr}")
     assert rows[2].startswith("  &\\overset{(4)}{=} \\operatorname{tr}(\\mathrm{d}(")
     assert rows[6].startswith("\\nabla_{\\mathbf{X}} f &= (\\mathbf{B}\\mathbf{A})^\\top")
@@ -510,7 +511,7 @@ def test_long_rows_are_broken_before_a_plus_or_minus():
     (r"-a + (b - c)", [3, 8]),
     (r"\left(a + b\right) - {c + d}", [19]),
     (r"a^{-1} + b_{x+y} - \frac{a+b}{2}", [7, 17]),
-    (r"a = -b + c", [7]),
+    (r"a = -b + c", [2, 7]),                  # before a top-level "=" too (y = f(x) = ...)
     (r"a \odot -b + c", [11]),
 ])
 def test_break_points_at_plus_and_minus(latex, points):
@@ -556,7 +557,7 @@ def test_deck_is_a_classic_beamer_document():
     for line in ("\\documentclass{beamer}", "\\usetheme{default}", "\\setbeamertemplate{navigation symbols}{}",
                  "\\setbeamertemplate{itemize items}[triangle]", "\\title{Matrix derivatives by the differential}",
                  "\\date{}", "  \\titlepage", "\\begin{frame}[t,allowframebreaks]{Basic rules}",
-                 "    \\item Find \\(\\nabla_{\\mathbf{x}} f\\) for \\(y = \\|\\mathbf{A}\\mathbf{x} - \\mathbf{b}\\|_2^2\\)",
+                 "    \\item Find \\(\\nabla_{\\mathbf{x}} f\\) for \\(y = f(\\mathbf{x}) = \\|\\mathbf{A}\\mathbf{x} - \\mathbf{b}\\|_2^2\\)",
                  "    \\item Given constant matrices A and B.", "\\end{document}"):
         assert line in out.split("\n"), line
     assert out.count("\\label{td:rule:") == 8
@@ -748,3 +749,20 @@ def test_every_derivation_frame_starts_at_the_top():
         assert style == "steps" or re.search(r"\\\\\*\n  &\\quad", out) and not re.search(r"\\\\\n  &\\quad", out)
     reveal = render(beamer_notation(LONG), "beamer", reveal=True)
     assert "allowframebreaks]{Example" not in reveal and "\\begin{frame}[t]{Example" in reveal
+
+
+def test_the_function_is_named_before_its_gradient():
+    """y = f(w) = ...: the f of the final nabla_w f is stated first, in every format."""
+    assert "y &= f(\\mathbf{x}) = \\|\\mathbf{A}\\mathbf{x} - \\mathbf{b}\\|_2^2" in render(LS, "latex")
+    assert "for \\(y = f(\\mathbf{X}) = \\operatorname{tr}" in render(SAMPLE, "standalone")
+    assert "for $y = f(\\mathbf{X}) = \\operatorname{tr}" in render(SAMPLE, "markdown")
+    partial = copy.deepcopy(SAMPLE)
+    for step in partial["steps"]:
+        step["lhs"] = step["lhs"].replace("\\nabla_{\\mathbf{X}} f", "\\frac{\\partial f}{\\partial \\mathbf{X}}")
+    assert "y &= f(\\mathbf{X}) = " in render(partial, "latex")
+    # a left-hand side that names no f (a Jacobian, a Hessian): the function alone
+    other = copy.deepcopy(SAMPLE)
+    for step in other["steps"]:
+        step["lhs"] = step["lhs"].replace("\\nabla_{\\mathbf{X}} f", "\\nabla_{\\mathbf{X}}^{2} f")
+    out = render(other, "latex")
+    assert "y &= \\operatorname{tr}" in out and "f(" not in out

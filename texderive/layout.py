@@ -389,6 +389,8 @@ def _break_tokens(toks) -> list:
         if leftright == 0:
             if tok in "+-" and prev is not None and prev not in _NO_BREAK_AFTER:
                 points.append((k, 0, max(paren, 0)))
+            elif tok == "=" and prev is not None and paren == 0:     # y = f(x) = ...: before the second "="
+                points.append((k, 0, 0))
             elif ((tok in _FACTOR_START or tok in _PRODUCT_OPS) and prev is not None
                   and prev not in _NO_BREAK_AFTER
                   and not (prev == "}" and group_macro in _OPERATOR_GROUPS)):
@@ -607,7 +609,7 @@ _TEXT_NOTE_COL = 56
 
 def text_rows(d):
     """The chain for a terminal: lhs right-aligned, notes in a column where they fit."""
-    lines, prev = [("y", d["function_text"], "")], "y"
+    lines, prev = [("y", d["statement_text"], "")], "y"
     for s in d["steps"]:
         lines.append((s["lhs_text"] if s["lhs_text"] != prev else "", s["text"] or s["latex"], s["note"]))
         prev = s["lhs_text"]

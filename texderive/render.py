@@ -534,6 +534,29 @@ def _read_rules(doc, where):
     return rules
 
 
+_GRADIENT_OF = (re.compile(r"\\nabla_\{(.+)\}\s*f\Z"),
+                re.compile(r"\\frac\{\\partial f\}\{\\partial\s*(.+)\}\Z"))
+
+
+def _gradient_variable(grad_lhs: str) -> str:
+    r"""The variable of a gradient's left-hand side (``\nabla_{\mathbf{X}} f``,
+    ``\frac{\partial f}{\partial \mathbf{X}}``), or "" for another form."""
+    for pattern in _GRADIENT_OF:
+        m = pattern.match(grad_lhs.strip())
+        if m and _balanced(m.group(1)):
+            return m.group(1).strip()
+    return ""
+
+
+def _balanced(latex: str) -> bool:
+    depth = 0
+    for c in latex:
+        depth += (c == "{") - (c == "}")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _rule_key(rule_id: str) -> str:
     return _LABEL_UNSAFE.sub("-", rule_id) or "rule"
 
@@ -627,15 +650,23 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
 
     grad_lhs = steps[-1]["lhs"]        # the last step is the answer (read off, or symmetrised)
     function_tex = _math(function, "latex", where + "function.")
+    # y = f(w) = ...: the f that the gradient's left-hand side names, of its variable
+    var = _gradient_variable(grad_lhs)
+    function_of = Tex(f"f({var})") if var else Tex("")
+    function_of_text = f"f({wrt})" if var and wrt else ""
     titles, texts = meta.get("titles") or [], meta.get("texts") or []
     has_title = k < len(titles) and bool(titles[k])
     title = titles[k] if has_title else (f"Example {k + 1}" if n > 1 else "Example")
     d = {
         "index": k + 1, "title": _oneline(title), "has_title": has_title, "style": style,
         "text": texts[k] if k < len(texts) and texts[k] else "",
-        "function": function_tex,
+        "function": function_tex, "function_of": function_of, "function_of_text": function_of_text,
+        # the statement: "f(w) = ..." (or the function alone where no f is named)
+        "statement": Tex(f"{function_of} = {function_tex}") if function_of else function_tex,
+        "statement_text": (f"{function_of_text} = " if function_of_text else "")
+        + _field(function, "text", where + "function.", required=False),
         # too wide to state inline (a display breaks it into rows; a sentence cannot)
-        "long_function": geometry is not None and widths.math(function_tex) > geometry * 0.7,
+        "long_function": geometry is not None and widths.math(function_of + function_tex) > geometry * 0.65,
         "function_text": _field(function, "text", where + "function.", required=False),
         "expr": str(inp.get("expr") or ""), "wrt": wrt, "grad_lhs": grad_lhs,
         "rules": rules, "steps": steps,
@@ -648,7 +679,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     width = geometry if geometry else math.inf
     scale = note_scale(fmt)
     # the chain: "y = f", then each step; a step's lhs is shown where it changes
-    groups, prev = [(Tex("y"), Tex("="), d["function"], Tex(""), "first", 1)], "y"
+    groups, prev = [(Tex("y"), Tex("="), d["statement"], Tex(""), "first", 1)], "y"
     for j, s in enumerate(steps):
         shown = s["lhs"] if s["lhs"] != prev else Tex("")
         groups.append((shown, s["equals"], s["latex"], s["note_latex"], "step", j + 2))
