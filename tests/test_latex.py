@@ -222,6 +222,8 @@ def _problems(result) -> list:
         problems.append("Undefined control sequence")
     problems += [m.group(0) for m in _OVERFULL_H.finditer(log) if float(m.group(1)) > 1.0]
     problems += [line for line in log.splitlines() if line.startswith("Overfull \\vbox")]
+    # a font shape LaTeX has to substitute (\{ or \textbackslash in Beamer's sans serif)
+    problems += [line for line in log.splitlines() if line.startswith("LaTeX Font Warning: Font shape")]
     if result["runs"] > 1:
         problems += [line for line in log.splitlines()
                      if re.search(r"undefined references|Reference `.*' on page .* undefined|multiply defined", line)]

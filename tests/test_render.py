@@ -271,8 +271,8 @@ def test_is_generated_rejects_hand_written_files(text):
 # --- escaping -----------------------------------------------------------------
 
 def test_escape_latex_is_one_pass():
-    assert escape_latex("\\") == r"\textbackslash{}"
-    assert escape_latex(r"\{}$&#^_%~<>|") == (r"\textbackslash{}\{\}\(\$\)\&\#\^{}\_\%\textasciitilde{}"
+    assert escape_latex("\\") == r"\(\backslash\)"
+    assert escape_latex(r"\{}$&#^_%~<>|") == (r"\(\backslash\)\(\{\)\(\}\)\(\$\)\&\#\^{}\_\%\textasciitilde{}"
                                                 r"\(<\)\(>\)\(|\)")
     assert isinstance(escape_latex("x"), Tex)
 
@@ -282,9 +282,9 @@ def test_hostile_free_text_is_escaped(fmt):
     meta = {"title": HOSTILE, "author": "}", "titles": [HOSTILE], "texts": ["$\\(x\\)$ \\def\\x{1} %"]}
     out = render(SAMPLE, fmt, meta=meta)
     assert "\\input{" not in out and "/etc/passwd" in out
-    assert (r"\textbackslash{}input\{/etc/passwd\} \} \{ \(\$\)x\(\$\) 100\% \#1 a\_b c\^{}d \textasciitilde{} "
-            r"\(<\)b\(>\) \(|\) \& \textbackslash{}\textbackslash{}") in out
-    assert "\\def\\x" not in out and r"\textbackslash{}def\textbackslash{}x\{1\} \%" in out
+    assert (r"\(\backslash\)input\(\{\)/etc/passwd\(\}\) \(\}\) \(\{\) \(\$\)x\(\$\) 100\% \#1 a\_b c\^{}d "
+            r"\textasciitilde{} \(<\)b\(>\) \(|\) \& \(\backslash\)\(\backslash\)") in out
+    assert "\\def\\x" not in out and r"\(\backslash\)def\(\backslash\)x\(\{\)1\(\}\) \%" in out
 
 
 def test_hostile_text_in_markdown_and_text():
@@ -306,7 +306,7 @@ def test_plain_strings_made_in_a_template_are_escaped(tmp_path):
     (tmp_path / "latex.tex.jinja").write_text(r"\VAR{docs[0].function ~ '!'}|\VAR{docs[0].function}" + "\n")
     out = render(SAMPLE, "latex", template_dir=tmp_path)
     body = out.split("\n")[1]
-    assert body.startswith(r"\textbackslash{}operatorname\{tr\}")
+    assert body.startswith(r"\(\backslash\)operatorname\(\{\)tr\(\}\)")
     assert body.endswith(r"|\operatorname{tr}(\mathbf{A}\mathbf{X}\mathbf{B})")
 
 
@@ -766,3 +766,41 @@ def test_the_function_is_named_before_its_gradient():
         step["lhs"] = step["lhs"].replace("\\nabla_{\\mathbf{X}} f", "\\nabla_{\\mathbf{X}}^{2} f")
     out = render(other, "latex")
     assert "y &= \\operatorname{tr}" in out and "f(" not in out
+
+
+# --- deck text with maths (SPEC section 7) ----------------------------------------
+
+def _deck_text(text, notation="", expr="tr(X)", fmt="beamer"):
+    from texderive.deck import build, loads
+    head = f"format: {fmt}\ncheck: none\n{notation}derivations:\n"
+    return build(loads(head + f"  - text: {text}\n    expr: {expr}\n    wrt: X\n", "deck.yaml"))
+
+
+def test_deck_text_maths_is_printed_in_the_deck_notation():
+    out = _deck_text('"`Y = X\'X` is symmetric; `dy = g\' dx` and `lambda >= 0`, {-1, +1} & 50%"',
+                     notation="notation: {transpose: T, bold: bm}\n")
+    line = next(l for l in out.splitlines() if "is symmetric" in l)
+    assert line == (r"    \item \(\bm{Y} = \bm{X}^T\bm{X}\) is symmetric; \(\operatorname{d}y = \bm{g}^T"
+                    r"\operatorname{d}\bm{x}\) and \(\lambda \ge 0\), \(\{\)-1, +1\(\}\) \& 50\%")
+    article = _deck_text('"`Sigma <= 2*I`, `dSigma`"', notation="let: {Sigma: symmetric n}\n", fmt="article")
+    assert r"\(\bm{\Sigma} \le 2\mathbf{I}\), \(\mathrm{d}\bm{\Sigma}\)" in article
+    # y is the function's value unless the derivation has a variable y
+    assert r"\(y\)" in _deck_text('"`y`"')
+    assert r"\(\mathbf{y}\)" in _deck_text('"`y`"', expr="sum(y .* (X*w))")
+    # a lone backtick is text, as before
+    assert "it`s" in _deck_text('"it`s"')
+
+
+@pytest.mark.parametrize("text, where, message", [
+    # the column of the end of `A*(x`, where the parser found the bracket open
+    ('"see `A*(x` here"', "deck.yaml:4:21:", "'(' at col 3 is not closed"),
+    ("'`x = `'", "deck.yaml:4:15:", "a relation needs an expression on each side"),
+    # escapes or folding: the line, and the column within the text
+    ('"`\\\\input{/etc/passwd}`"', "deck.yaml:4:", "unexpected character '\\\\' (in the maths `\\input"),
+    ('>-\n      folded text\n      with `A*(x` in it', "deck.yaml:4:", "at col 23 of the text"),
+])
+def test_deck_text_maths_errors_name_line_and_column(text, where, message):
+    with pytest.raises(TexderiveError) as info:
+        _deck_text(text)
+    assert str(info.value.message).startswith(where) and message in info.value.message
+    assert "derivation 1" in info.value.message and "text:" in info.value.message

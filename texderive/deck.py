@@ -81,6 +81,7 @@ class Entry:
     index: int = 0               # 1-based position in the deck, 0 outside a deck
     line: int | None = None      # YAML line of the entry
     expr_at: tuple | None = None  # (line, column, exact) of the expression's first character
+    text_at: tuple | None = None  # the same for the text (its maths between backticks)
 
     def label(self) -> str:
         name = f"derivation {self.index}"
@@ -242,6 +243,8 @@ class _Reader:
                                         "digits, '-' and '_', starting with a letter or digit",
                           entry)
         entry.text = self.string(keys["text"], "text", entry).strip() if "text" in keys else ""
+        if "text" in keys:
+            entry.text_at = _expr_at(keys["text"])
         if "let" in keys:
             entry.let = self.let(keys["let"], entry)
         if "latex" in keys:
@@ -408,6 +411,28 @@ def _located(err: TexderiveError, entry: Entry, deck_name: str) -> TexderiveErro
     return DeckError(f"{where}: {entry.label()}: {message}", err.caret())
 
 
+#: formats whose free text is LaTeX: there a text's maths between backticks is printed
+_TEXT_MATH_FORMATS = ("latex", "standalone", "beamer", "deck", "article")
+
+
+def _text(entry: Entry, declared: dict, fmt: str, notation, deck_name: str):
+    """An entry's text: LaTeX with its `maths` printed (prose.py), for a LaTeX format."""
+    if not entry.text or fmt not in _TEXT_MATH_FORMATS or "`" not in entry.text:
+        return entry.text
+    from .prose import text_latex
+    try:
+        value_y = not re.search(r"(?<![A-Za-z0-9_\\])y(?![A-Za-z0-9_])", entry.expr)
+        return text_latex(entry.text, make_notation(notation or {}, fmt), declared, value_y=value_y)
+    except TexderiveError as e:
+        line, col, exact = entry.text_at or (entry.line, 1, False)
+        if exact and e.pos is not None:
+            where, message = f"{deck_name}:{line}:{col + e.pos}", e.message
+        else:
+            where = f"{deck_name}:{line}"
+            message = e.message + (f" at col {e.pos + 1} of the text" if e.pos is not None else "")
+        raise DeckError(f"{where}: {entry.label()}: text: {message}") from None
+
+
 def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, style="chain",
                     reveal=False, check="numeric", exact_timeout=60.0, template_dir=None,
                     meta=None, let=None, warn=None) -> str:
@@ -420,6 +445,7 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
         odd = next(e for e in entries if e.style and e.style != style)
         raise DeckError(f"{deck_name}:{odd.line}: {odd.label()}: the renderer takes one style "
                         f"for the whole deck: set 'style: {odd.style}' at the top instead")
+    texts = [_text(entry, {**(let or {}), **entry.let}, fmt, notation, deck_name) for entry in entries]
     derivations = []
     for entry in entries:
         declared = dict(let or {})
@@ -438,7 +464,7 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
     from .outputs import render
     return render(derivations, fmt, notation=notation, style=style, reveal=reveal,
                   template_dir=template_dir, meta=meta, titles=[e.title for e in entries],
-                  texts=[e.text for e in entries], styles=styles)
+                  texts=texts, styles=styles)
 
 
 def build(deck: Deck, *, template_dir=None, check: str | None = None, warn=None) -> str:

@@ -636,7 +636,8 @@ def fit_frames(d, width, style, widths):
     def lines(w, avail=item_w):
         return max(1, math.ceil(w / avail))
 
-    intro = [widths.text(escape_latex(d["text"]))] if d["text"] else []
+    text = d["text"] if isinstance(d["text"], Tex) else escape_latex(d["text"])     # Tex: with its maths
+    intro = [widths.text(text)] if text else []
     intro.append(widths.text(r"Find \(%s\) for \(y = %s\)" % (d["grad_lhs"], d["function"])))
     first = _FRAME_H - _ITEM_H * (sum(lines(w) for w in intro) + 1)
     if style == "steps":

@@ -7,12 +7,12 @@ class Tex(str):
     __slots__ = ()
 
 
-
 _LATEX_ESCAPES = str.maketrans({
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\(\$\)", "&": r"\&", "#": r"\#",
+    "\\": r"\(\backslash\)", "{": r"\(\{\)", "}": r"\(\}\)", "$": r"\(\$\)", "&": r"\&", "#": r"\#",
     "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
-    # \textless, \textgreater, \textbar and an upright \$ take a T1 or TS1 font,
-    # a bitmap one where cm-super is missing: the math glyphs look the same
+    # \textless, \textgreater, \textbar and an upright \$ take a T1 or TS1 font, a
+    # bitmap one where cm-super is missing; \textbackslash and \{ (OMS) have no sans-serif
+    # shape, so Beamer warns: the math glyphs look the same and need none
     "<": r"\(<\)", ">": r"\(>\)", "|": r"\(|\)",
 })
 
