@@ -252,7 +252,7 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
     cls = type(n)
     if cls is MatMul:
         return known_functions(sums_of_ones(merge_ones(merge_powers(merge_scalar_powers(
-            order_scalars(hoist_scalar_runs(mul(*kids))))))))
+            order_scalars(hoist_scalar_runs(cancel_inverses(mul(*kids)))))))))
     if cls is Add:
         return collect_scalars(collect(add(*kids)))
     if cls is Hadamard:
@@ -336,6 +336,12 @@ def sum_of(v: ir.Node) -> ir.Node:
     (``sum(ones) = n``, a ``Size``)."""
     while isinstance(v, Transpose):
         v = v.args[0]
+    if isinstance(v, MatMul) and v.shape != (1, 1):
+        c, fs = coef_split(v)
+        scal = [f for f in fs if f.shape == (1, 1)]
+        rest = [f for f in fs if f.shape != (1, 1)]
+        if (c != 1 or scal) and rest:          # sum(c*s*V) = c*s*sum(V)
+            return mul(Num(c), *scal, sum_of(mul(*rest)))
     if isinstance(v, Ones):
         r, c = v.args
         d = ir.dim_mul(r, c)
@@ -365,17 +371,55 @@ def inverse_of_product(a: ir.Node) -> ir.Node:
     return mul(*[f.args[0] if isinstance(f, Inverse) else Inverse(f) for f in reversed(fs)])
 
 
-def _logistic_parts(f: ir.Node):
-    """(u, kind) when f is 1/(1 + exp(u)) (kind "exp") or 1/(1 + g) for g = cosh(u)
-    is not handled; None otherwise.  Scalar (Pow) and elementwise (HadPow) forms."""
-    if not isinstance(f, (Pow, HadPow)) or f.args[1] != Num(-1):
-        return None
-    b = f.args[0]
+def _square_chain(fs) -> bool:
+    return all(f.shape != (1, 1) and f.shape[0] == f.shape[1] for f in fs)
+
+
+def cancel_inverses(n: ir.Node) -> ir.Node:
+    """inv(A*B)*A = inv(B) and B*inv(A*B) = inv(A) for square A and B (a product of
+    square matrices is invertible only when each factor is): ``inv(L*L')*L = inv(L')``."""
+    if not isinstance(n, MatMul):
+        return n
+    fs = list(n.args)
+    changed = True
+    while changed:
+        changed = False
+        for i, f in enumerate(fs):
+            if not isinstance(f, Inverse) or not isinstance(f.args[0], MatMul):
+                continue
+            inner = list(f.args[0].args)
+            if not _square_chain(inner):
+                continue
+            if i + 1 < len(fs) and fs[i + 1] == inner[0]:
+                rest = inner[1:]
+                fs[i:i + 2] = [Inverse(rest[0] if len(rest) == 1 else MatMul(*rest))]
+                changed = True
+                break
+            if i > 0 and fs[i - 1] == inner[-1]:
+                rest = inner[:-1]
+                fs[i - 1:i + 1] = [Inverse(rest[0] if len(rest) == 1 else MatMul(*rest))]
+                changed = True
+                break
+    if len(fs) == len(n.args):
+        return n
+    fs = [simplify(f) if isinstance(f, Inverse) else f for f in fs]
+    return mul(*fs)
+
+
+def _base_power(f: ir.Node) -> tuple:
+    """(base, k) of a factor b^k (scalar or elementwise, k a number), k = 1 otherwise."""
+    if isinstance(f, (Pow, HadPow)) and isinstance(f.args[1], Num):
+        return f.args[0], f.args[1].value
+    return f, Fraction(1)
+
+
+def _one_plus_exp(b: ir.Node):
+    """u when b is 1 + exp(u) (either order, 1 a number or ones), else None."""
     if not isinstance(b, Add) or len(b.args) != 2:
         return None
-    for one, e in (b.args, reversed(b.args)):
-        is_one = (isinstance(one, Num) and one.value == 1) or isinstance(one, Ones)
-        if is_one and isinstance(e, Func) and e.name == "exp":
+    for one, e in (b.args, tuple(reversed(b.args))):
+        if ((isinstance(one, Num) and one.value == 1) or isinstance(one, Ones)) \
+                and isinstance(e, Func) and e.name == "exp":
             return e.args[1]
     return None
 
@@ -383,39 +427,45 @@ def _logistic_parts(f: ir.Node):
 def known_functions(n: ir.Node) -> ir.Node:
     """Recognise named functions in a product: ``exp(u) ./ (1 + exp(u)) = sigmoid(u)``,
     ``1 ./ (1 + exp(-u)) = sigmoid(u)`` (and ``1 ./ (1 + exp(u)) = sigmoid(-u)``),
-    ``sinh(u) ./ cosh(u) = tanh(u)``; elementwise (Hadamard) or scalar (a product)."""
+    ``sinh(u) ./ cosh(u) = tanh(u)``, also to a power (``exp(u).^2 ./ (1 + exp(u)).^2 =
+    sigmoid(u).^2``); elementwise (Hadamard) or scalar (a product)."""
     if not isinstance(n, (Hadamard, MatMul)):
         return n
+    elementwise = isinstance(n, Hadamard)
     args = list(n.args)
+    parts = [_base_power(f) for f in args]
     changed = False
-    for i, f in enumerate(args):
-        u = _logistic_parts(f)
-        if u is None or (isinstance(n, MatMul) and u.shape != (1, 1)):
+
+    def power(b, k):
+        if k == 1:
+            return b
+        return HadPow(b, Num(k)) if elementwise and b.shape != (1, 1) else Pow(b, Num(k))
+
+    for i, (b, k) in enumerate(parts):
+        if args[i] is None or k >= 0 or (not elementwise and b.shape != (1, 1)):
             continue
-        num = Func("exp", u)
-        if num in args:
-            args[args.index(num)] = Func("sigmoid", u)
-        else:
-            c, fs = coef_split(u)
-            v = mul(Num(-c), *fs) if fs else Num(-c)
-            args[i] = Func("sigmoid", v)
+        u = _one_plus_exp(b)
+        if u is not None:
+            j = next((j for j, (b2, k2) in enumerate(parts) if args[j] is not None and j != i
+                      and b2 == Func("exp", u) and k2 == -k), None)
+            if j is not None:
+                args[j], args[i] = power(Func("sigmoid", u), -k), None
+            else:
+                c, fs = coef_split(u)
+                args[i] = power(Func("sigmoid", mul(Num(-c), *fs) if fs else Num(-c)), -k)
             changed = True
             continue
-        args[i] = None
-        changed = True
-    for i, f in enumerate(args):
-        if isinstance(f, (Pow, HadPow)) and f.args[1] == Num(-1) and isinstance(f.args[0], Func) \
-                and f.args[0].name == "cosh" and Func("sinh", f.args[0].args[1]) in args:
-            u = f.args[0].args[1]
-            if isinstance(n, MatMul) and u.shape != (1, 1):
-                continue
-            args[args.index(Func("sinh", u))] = Func("tanh", u)
-            args[i] = None
-            changed = True
+        if isinstance(b, Func) and b.name == "cosh":
+            u = b.args[1]
+            j = next((j for j, (b2, k2) in enumerate(parts) if args[j] is not None and j != i
+                      and b2 == Func("sinh", u) and k2 == -k), None)
+            if j is not None:
+                args[j], args[i] = power(Func("tanh", u), -k), None
+                changed = True
     if not changed:
         return n
     args = [a for a in args if a is not None]
-    if isinstance(n, Hadamard):
+    if elementwise:
         return hadamard(*args)
     return order_scalars(mul(*args))
 
@@ -747,11 +797,22 @@ def _factors(t: ir.Node) -> tuple:
     return c, list(fs)
 
 
+def _factors_apart(t: ir.Node) -> tuple:
+    """(c, scalar factors, matrix factors) of a term: 1x1 factors scale, so they stay
+    with the term's coefficient when a matrix factor is taken out (beta*X'*ones)."""
+    c, fs = coef_split(t)
+    if t.shape == (1, 1):
+        return c, [], list(fs)
+    return c, [f for f in fs if f.shape == (1, 1)], [f for f in fs if f.shape != (1, 1)]
+
+
 def factor(n: ir.Node) -> ir.Node:
     """Pull a common number, left factors and right factors out of a sum, recursively."""
     if not isinstance(n, Add):
         return n
-    parts = [_factors(t) for t in n.args]
+    apart = [_factors_apart(t) for t in n.args]
+    parts = [(c, fs) for c, _, fs in apart]
+    scalars = [sc for _, sc, _ in apart]
     coefs = [c for c, _ in parts]
     g = _gcd_fraction(coefs)
     if all(c < 0 for c in coefs):
@@ -775,13 +836,13 @@ def factor(n: ir.Node) -> ir.Node:
         return n
     shape = shapes.pop() if shapes else (1, 1)
     inner_terms = []
-    for (c, _), mid in zip(parts, mids):
+    for (c, _), sc, mid in zip(parts, scalars, mids):
         if mid:
-            inner_terms.append(mul(Num(c / g), *mid))
+            inner_terms.append(order_scalars(mul(Num(c / g), *sc, *mid)))
         elif shape == (1, 1):
-            inner_terms.append(Num(c / g))
+            inner_terms.append(order_scalars(mul(Num(c / g), *sc)))
         elif shape[0] == shape[1]:
-            inner_terms.append(mul(Num(c / g), Ident(shape[0])))
+            inner_terms.append(order_scalars(mul(Num(c / g), *sc, Ident(shape[0]))))
         else:
             return n
     try:
@@ -790,6 +851,29 @@ def factor(n: ir.Node) -> ir.Node:
         return mul(Num(g), *left, inner, *right)
     except ValueError:
         return n
+
+
+def factor_groups(n: ir.Node, key) -> ir.Node:
+    """Factor the terms of a sum that share a factor (``key`` of their matrix factors),
+    group by group: ``A - A*B*A - A*C*A = A - A*(B + C)*A``."""
+    order, groups = [], {}
+    for t in n.args:
+        _, _, fs = _factors_apart(t)
+        k = key(fs) if len(fs) >= 2 else None
+        if k not in groups:
+            order.append(k)
+            groups[k] = []
+        groups[k].append(t)
+    if all(len(groups[k]) < 2 for k in order if k is not None):
+        return n
+    terms = []
+    for k in order:
+        ts = groups[k]
+        if k is None or len(ts) < 2:
+            terms.extend(ts)
+        else:
+            terms.append(positive_first(factor(add(*ts))))
+    return add(*terms)
 
 
 def _gcd_fraction(values) -> Fraction:
@@ -876,11 +960,21 @@ def candidates(n: ir.Node, simplified: bool = False) -> list:
         e = simplify(expand(base))
         cands.append(e)
         cands.append(factor(e))
+    if isinstance(base, Add) and len(base.args) > 2:
+        for key in (lambda fs: (fs[0], fs[-1]), lambda fs: fs[0], lambda fs: fs[-1]):
+            g = factor_groups(base, key)
+            if g is not base:
+                cands.append(g)
     if isinstance(base, Add) and base.shape != (1, 1):
         inner = simplify(add(*[tp(t) for t in base.args]))
         t = Transpose(factor(inner)) if not isinstance(inner, Transpose) else inner.args[0]
         cands.append(t)
     return cands
+
+
+def tidy_sums(n: ir.Node) -> ir.Node:
+    """Every sum in n starts with a positive term where it has one."""
+    return _tidy_sums(n)
 
 
 def _tidy_sums(n: ir.Node) -> ir.Node:

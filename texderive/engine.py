@@ -327,7 +327,7 @@ class Engine:
 
     # -- phase 4: collect, read off, tidy -------------------------------------------------
     def collect_terms(self, terms: list) -> list:
-        order, acc = [], {}
+        order, acc, first = [], {}, {}
         for t in terms:
             num = Fraction(1)
             sym = []
@@ -341,6 +341,7 @@ class Engine:
             if key not in acc:
                 order.append(key)
                 acc[key] = Fraction(0)
+                first[key] = t                  # written as the first of its like terms
             acc[key] += num
         merged = len(order) < len(terms) or any(acc[k] == 0 for k in order)
         if not merged:
@@ -349,10 +350,9 @@ class Engine:
         for key in order:
             if acc[key] == 0:
                 continue
-            sym, m, traced = key
-            k, fs = self.chain(m) if m is not None else (Fraction(1), ())
-            fs = tuple(f for f in fs if not (isinstance(f, Num) and f.value == 1))
-            out.append(Term((Num(acc[key] * k),) + sym, fs + (self.dX,), traced))
+            t = first[key]
+            coefs = tuple(c for c in t.coef if not isinstance(c, Num))
+            out.append(Term((Num(acc[key]),) + coefs, t.factors, t.traced))
         self.record("collect", "dy", self.terms_node(out), ("collect like terms",))
         return out
 
@@ -380,7 +380,7 @@ class Engine:
             form = MatMul(gs, self.dX)
         note = ("read off ", ("math", gs), " from ", ("eq", D(y), form))
         sym = self.wrt.kind == "symmetric"
-        g1 = canon.simplify(g)
+        g1 = canon.tidy_sums(canon.simplify(g))
         g2 = canon.compact(g1, simplified=True, symmetric=sym and canon.is_symmetric(g1))
         done = not sym or canon.is_symmetric(g2)
         # a symmetric variable: G is the gradient of f as a function of a general matrix;
@@ -389,9 +389,13 @@ class Engine:
         self.record("read_off", lhs, g, note)
         if g1 != g:
             rid = "transpose_product" if _has_transposed_product(g) else "simplify"
-            self.record(rid, lhs, g1, (("rule", rid),) if rid == "transpose_product" else ("tidy up",))
+            note = (("rule", rid),) if rid == "transpose_product" else ("tidy up",)
+            self.record(rid, lhs, g1, note + _named_function_note(g, g1))
         if g2 != g1 and canon.size(g2) < canon.size(g1):
-            self.record("simplify", lhs, g2, ("take out common factors",))
+            same_terms = isinstance(g1, Add) and isinstance(g2, Add) and \
+                len(g1.args) == len(g2.args)
+            self.record("simplify", lhs, g2, ("tidy up",) if same_terms else
+                        ("take out common factors",))
             g1 = g2
         elif g2 != g1 and sym and done and not canon.is_symmetric(g1):
             self.record("simplify", lhs, g2, ("the symmetric form",))
@@ -414,6 +418,20 @@ class Engine:
             ("math", self.wrt), " symmetric: the gradient along symmetric directions is ",
             ("math", mul(Num(Fraction(1, 2)), Add(gs, Transpose(gs)))), " (not 2G − G∘I)"))
         return s
+
+
+def _named_function_note(before: ir.Node, after: ir.Node) -> tuple:
+    """Say so when tidying recognised sigmoid or tanh (canon.known_functions)."""
+    def count(n, name):
+        return sum(1 for x in ir.walk(n) if isinstance(x, Func) and x.name == name)
+    out = ()
+    u = Sym("u", "scalar", 1, 1)
+    if count(after, "sigmoid") > count(before, "sigmoid"):
+        out += ("; ", ("eq", mul(Func("exp", u), Pow(add(Num(1), Func("exp", u)), Num(-1))),
+                       Func("sigmoid", u)))
+    if count(after, "tanh") > count(before, "tanh"):
+        out += ("; ", ("eq", mul(Func("sinh", u), Pow(Func("cosh", u), Num(-1))), Func("tanh", u)))
+    return out
 
 
 class Term:
