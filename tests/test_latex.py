@@ -38,6 +38,7 @@ _spec.loader.exec_module(_docs)
 DOCS, DECK_META, HOSTILE, beamer_notation = _docs.DOCS, _docs.DECK_META, _docs.HOSTILE, _docs.beamer_notation
 
 PDFLATEX = shutil.which("pdflatex")
+ENGINES = ("pdflatex", "xelatex", "lualatex")
 ARTICLE = "\\documentclass%s{article}\n\\usepackage{amsmath}\n\\usepackage{bm}\n%s\\begin{document}\n%s\\end{document}\n"
 PARAGRAPH = "Text of a paper around the derivation, to fill the column and show where the display sits.\n"
 STYLES = ("chain", "steps")
@@ -159,6 +160,14 @@ def _jobs() -> dict:
         jobs[f"beamer-theme-{theme}"] = ("%s\n%s\\usepackage{amsmath}\n\\usepackage{amssymb}\n\\usepackage{bm}\n"
                                          "\\begin{document}\n%s\\end{document}\n"
                                          % (cls, extra, "".join(f"\\input{{{f}}}\n" for f in frames)), frames, 1)
+    # Unicode in titles and texts, with each engine
+    unicode_meta = {**_docs.UNICODE_META, "titles": ["Gaussian in Σ", "Least squares – “ridge”"],
+                    "texts": ["Σ ≻ 0, X⁻¹ and Xᵀ", "λ ≥ 0 … ‖x‖²"]}
+    pair = [DOCS["sample"], DOCS["greek"]]
+    for engine in ENGINES:
+        jobs[f"unicode-deck-{engine}"] = (render([beamer_notation(d) for d in pair], "deck", meta=unicode_meta), {}, 1,
+                                          engine)
+        jobs[f"unicode-article-{engine}"] = (render(pair, "article", meta=unicode_meta), {}, 1, engine)
     # several --format beamer files in one deck (one of them twice): no label is
     # defined twice; with texderive.sty's [sharedrules], one rules frame for all
     files = {f"frames-{name}.tex": render(beamer_notation(doc), "beamer") for name, doc in DOCS.items()}
@@ -173,7 +182,7 @@ def _jobs() -> dict:
 
 
 def _compile(workdir: Path, name: str, job) -> dict:
-    source, files, runs = job
+    source, files, runs, engine = (*job, "pdflatex") if len(job) == 3 else job
     folder = workdir / name
     folder.mkdir()
     (folder / "main.tex").write_text(source, encoding="utf-8")
@@ -182,7 +191,13 @@ def _compile(workdir: Path, name: str, job) -> dict:
     env = {**os.environ, "openin_any": "p", "openout_any": "p"}
     result = {"rc": 0, "log": "", "runs": runs, "aux": ""}
     for _ in range(runs):
-        proc = subprocess.run([PDFLATEX, "-draftmode", "-interaction=nonstopmode", "-halt-on-error",
+        program = shutil.which(engine)
+        if program is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"{engine} is missing: .ci/run installs texlive-xetex and texlive-luatex")
+            return {"rc": 0, "log": "", "runs": 0, "aux": "", "skipped": f"{engine} not installed"}
+        draft = ["-draftmode"] if engine == "pdflatex" else ["-no-pdf"] if engine == "xelatex" else []
+        proc = subprocess.run([program, *draft, "-interaction=nonstopmode", "-halt-on-error",
                                "-no-shell-escape", "main.tex"],
                               cwd=folder, env=env, capture_output=True, timeout=300)
         result["rc"] = proc.returncode
@@ -218,6 +233,8 @@ def _problems(result) -> list:
     if result["rc"]:
         problems.append(f"pdflatex exit status {result['rc']}")
     problems += [line for line in log.splitlines() if line.startswith("!")]
+    # a glyph the font does not have (XeLaTeX and LuaLaTeX only warn)
+    problems += [line for line in log.splitlines() if line.startswith("Missing character")]
     if "Undefined control sequence" in log:
         problems.append("Undefined control sequence")
     problems += [m.group(0) for m in _OVERFULL_H.finditer(log) if float(m.group(1)) > 1.0]
@@ -233,6 +250,8 @@ def _problems(result) -> list:
 @pytest.mark.parametrize("name", JOB_NAMES)
 def test_output_compiles_cleanly(compiled, name):
     result = compiled[name]
+    if result.get("skipped"):
+        pytest.skip(result["skipped"])
     problems = _problems(result)
     assert not problems, f"{name}:\n" + "\n".join(problems) + "\n--- log tail ---\n" + result["log"][-3000:]
 
@@ -250,7 +269,7 @@ def test_shared_rules_number_each_rule_once(compiled):
 
 def test_every_format_was_compiled():
     kinds = {name.split("-")[0] for name in JOB_NAMES}
-    assert kinds == {"snippets", "sty", "standalone", "article", "deck", "beamer", "width"}
+    assert kinds == {"snippets", "sty", "standalone", "article", "deck", "beamer", "width", "unicode"}
     assert {f"standalone-{name}-{style}" for name in DOCS for style in STYLES} <= set(JOB_NAMES)
 
 

@@ -804,3 +804,34 @@ def test_deck_text_maths_errors_name_line_and_column(text, where, message):
         _deck_text(text)
     assert str(info.value.message).startswith(where) and message in info.value.message
     assert "derivation 1" in info.value.message and "text:" in info.value.message
+
+
+# --- Unicode in free text (issue 12 item 4) ----------------------------------------
+
+UNICODE_META = {"title": "Gradients — α, ∇, ≤ and “quotes”", "subtitle": "x ∈ R, λ ≥ 0, ‘single’ – dash …",
+                "author": "José Ñúñez", "titles": ["Gaussian in Σ"], "texts": ["Σ ≻ 0, X⁻¹ and Xᵀ"]}
+
+
+def test_unicode_free_text_becomes_macros_every_engine_reads():
+    for fmt in ("deck", "article", "standalone", "beamer"):
+        out = render(SAMPLE, fmt, meta=UNICODE_META)
+        body = out.split("\n", 1)[1]
+        # no raw Greek, maths symbol, dash or curly quote reaches the LaTeX
+        assert not re.search(r"[α∇≤“”‘’—–…Σ≻⁻ᵀ∈λ≥]", body), fmt
+    deck = render(SAMPLE, "deck", meta=UNICODE_META)
+    assert r"\title{Gradients --- \(\alpha\), \(\nabla\), \(\le\) and ``quotes''}" in deck
+    assert r"\author{José Ñúñez}" in deck
+    assert r"\item \(\Sigma\) \(\succ\) 0, X\(^{-}\)\(^1\) and X\(^\top\)" in deck
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({"title": "smile 😀"}, "title: the character '😀' (U+1F600 GRINNING FACE) at col 7"),
+    ({"author": "山田"}, "author: the character '山' (U+5C71 CJK UNIFIED IDEOGRAPH-5C71) at col 1"),
+    ({"titles": ["x ∈ ℝ"]}, "the title: the character 'ℝ' (U+211D DOUBLE-STRUCK CAPITAL R) at col 5"),
+])
+def test_characters_latex_cannot_set_are_refused_by_name(meta, message):
+    for fmt in ("deck", "standalone", "beamer"):
+        with pytest.raises(TexderiveError) as info:
+            render(SAMPLE, fmt, meta=meta)
+        assert info.value.message.startswith(message)
+    assert "😀" in render(SAMPLE, "markdown", meta={"titles": ["smile 😀"]})      # the web has the fonts

@@ -140,7 +140,7 @@ from . import __version__
 from .errors import TexderiveError
 from .layout import (LIST_INDENT, PAPER_LIST_INDENT, RULES_PER_FRAME, TOKEN, WIDTH, Widths, fit_frames,
                      layout_rows, math_width, note_scale, parse_width, text_rows, text_width)  # noqa: F401 (math_width, text_width: re-exported)
-from .tex import Tex, escape_latex
+from .tex import Tex, describe_character, escape_latex, unsupported_character
 
 FORMATS = ("latex", "standalone", "beamer", "deck", "article", "markdown", "text", "json", "numpy")
 STYLES = ("chain", "steps")
@@ -557,6 +557,22 @@ def _balanced(latex: str) -> bool:
     return depth == 0
 
 
+def _check_characters(meta: dict, n: int) -> None:
+    """Every free text LaTeX will set can be set: else an error naming the text,
+    the character and its column, before anything is written."""
+    fields = [(key, meta.get(key)) for key in ("title", "subtitle", "author", "institute")]
+    for key in ("titles", "texts"):
+        for k, value in enumerate(meta.get(key) or ()):
+            if not isinstance(value, Tex):          # a Tex text was checked where it was made
+                fields.append((f"the {key[:-1]} of derivation {k + 1}" if n > 1 else f"the {key[:-1]}", value))
+    for name, value in fields:
+        bad = unsupported_character(value or "")
+        if bad is not None:
+            raise TexderiveError(f"{name}: the character {describe_character(bad[1])} at col {bad[0] + 1} "
+                                 f"cannot be typeset by LaTeX's default fonts; Greek letters, maths "
+                                 f"symbols, dashes, quotes and accented Latin letters can")
+
+
 def _rule_key(rule_id: str) -> str:
     return _LABEL_UNSAFE.sub("-", rule_id) or "rule"
 
@@ -718,6 +734,8 @@ def _view(docs, fmt, style, reveal, meta, user_templates=False):
     for key in ("title", "subtitle", "author", "institute"):
         if meta.get(key) is not None and not isinstance(meta.get(key), str):
             raise TexderiveError(f"meta: {key} should be a string")
+    if fmt not in ("markdown", "text"):
+        _check_characters(meta, n)
     # how steps cite rules: \eqref of a label where the output is one whole
     # document with a rules block; \tdR{ID}{N} in frames for \input (several
     # files in one deck must never define one label twice, and texderive.sty
