@@ -504,3 +504,10 @@ def _mutated(draw):
 @given(_mutated())
 def test_fuzz_mutations_of_valid_latex(text):
     _check(text)
+
+
+@pytest.mark.parametrize("latex", [r"{X}^³", r"\|\mathbf{X}\|_F^³", "x^²", "²X"])
+def test_unicode_digits_are_not_numbers(latex):
+    """A superscript digit is not ASCII: a ParseError with a column, never a ValueError."""
+    with pytest.raises(ParseError):
+        parse_latex(latex)

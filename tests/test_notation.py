@@ -279,3 +279,17 @@ def test_numpy_names_the_module_numpy_when_an_input_is_np():
     P, X = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
     got = eval(code, {"numpy": np, "np": P, "X": X})  # noqa: S307 - the tool's own output
     assert np.allclose(got, X.T + np.exp(P))
+
+
+def test_diag_of_an_open_size_identity_is_its_diagonal():
+    """Issue 12 item 3: diag(I) made I 1×1 (read as the diagonal matrix of a column), so
+    sum(b .* diag(I)) had the gradient I; the diagonal of I is a column of ones."""
+    from texderive import derive
+    e = tree("b .* diag(I)")
+    assert e == ir.Hadamard(ir.Sym("b", "vector", "m", 1), ir.DiagVec(ir.Ident("m")))
+    d = derive("sum(b .* diag(I))", "b")
+    b = np.arange(1.0, 4.0).reshape(-1, 1)
+    from texderive.evaluate import Evaluator
+    got = Evaluator({"b": b}, dims={"m": 3}).value(d.gradient)
+    assert np.allclose(got, np.ones((3, 1)))          # d/db sum(b) = ones, by hand
+    assert tree("diag(ones)").shape == ("m", "m")       # ones is still a column

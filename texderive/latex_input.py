@@ -108,7 +108,7 @@ CONSTANT_NAMES = frozenset(("I", "ones", "zeros"))
 
 KNOWN_MACROS = (set(GREEK) | BOLD | TEXT_FONTS | set(FUNC_MACROS) | FRACS | TRANSPOSE_MACROS
                 | set(BINOP_MACROS) | SPACING | set(DELIM_MACROS) | set(SIZED) | MATH_DELIMS
-                | {"left", "right", "sqrt", "mathbb", "otimes", "max", "min"})
+                | {"left", "right", "sqrt", "mathbb", "otimes", "max", "min", "dd"})
 
 _NUM_RE = re.compile(r"(?:\d+(?:\.\d+)?|\.\d+)(?:[eE]([+-]?\d+))?")
 _MACRO_RE = re.compile(r"\\(?:[A-Za-z]+|.)", re.S)
@@ -141,10 +141,12 @@ def _context():
     return _CONTEXT
 
 
-def parse_latex(text: str, *, names: dict | None = None) -> Syn:
+def parse_latex(text: str, *, names: dict | None = None, differentials: bool = False) -> Syn:
     r"""Parse LaTeX math into a :class:`notation.Syn` tree, as the plain notation would.
 
     ``names`` maps printed spellings to the user's spellings (``{"X1": "X_1"}``).
+    ``differentials`` reads ``\\mathrm{d}``/``\\operatorname{d}`` as the differential of
+    the factor after it (for checking printed steps; ``--latex`` input never has it).
     Every failure is a :class:`ParseError` or :class:`LimitError` whose ``pos``
     is a column (offset) of ``text``.
     """
@@ -155,7 +157,7 @@ def parse_latex(text: str, *, names: dict | None = None) -> Syn:
         raise LimitError(f"the expression is {len(text)} characters long; the limit is {MAX_CHARS}",
                          pos=0, source=text[:80])
     try:
-        toks = _tokens(text, names)
+        toks = _tokens(text, names, differentials)
     except TexderiveError as exc:
         raise exc.with_source(text)
     except RecursionError:
@@ -180,7 +182,7 @@ def _check_names(names) -> dict:
     return dict(names)
 
 
-def _tokens(text: str, names: dict) -> list:
+def _tokens(text: str, names: dict, differentials: bool = False) -> list:
     body = _prescan(text)
     from pylatexenc.latexwalker import LatexWalker
     try:
@@ -195,6 +197,7 @@ def _tokens(text: str, names: dict) -> list:
                          pos=pos, source=text) from None
     items = _items(nodes, text)
     conv = _Converter(text, names)
+    conv.differentials = differentials
     cur = _Cur(items, len(text))
     conv.expr(cur)
     if not conv.toks:
@@ -422,6 +425,7 @@ class _Converter:
     def __init__(self, source: str, names: dict):
         self.src = source
         self.names = names
+        self.differentials = False
         self.toks: list = []
         self.depth = 0
 
@@ -603,7 +607,7 @@ class _Converter:
             raise self.err("the expression ends where an operand is expected", cur.end_pos)
         if it.kind == "c":
             ch = it.val
-            if ch.isdigit() or ch == ".":
+            if (ch.isascii() and ch.isdigit()) or ch == ".":
                 self.number(cur)
             elif ch.isascii() and ch.isalpha():
                 self.letter(cur)
@@ -631,7 +635,8 @@ class _Converter:
         s, end, j = "", first.pos, cur.i
         while j < len(cur.items):
             c = cur.items[j]
-            if c.kind != "c" or c.pos != end or not (c.val.isdigit() or c.val in ".eE+-"):
+            if c.kind != "c" or c.pos != end or not (
+                    (c.val.isascii() and c.val.isdigit()) or c.val in ".eE+-"):
                 break
             s += c.val
             end = c.end
@@ -689,12 +694,17 @@ class _Converter:
         if base in CONSTANT_NAMES and inner_sub is not None:
             self.emit("name", base, pos, end, inner_sub)
             return
+        if base in ("ones", "zeros") and self.differentials and sub is None:
+            # a printed step: a bare 1 or 0 is never a row (a row is printed 1^T)
+            self.emit("name", base, pos, end, notation.NOT_A_ROW)
+            return
         if _is_char(nxt, "_"):
             if sub is not None or re.search(r"\d\Z", base):
                 raise self.err(f"{self.src[pos:end]} already has a subscript", nxt.pos)
             cur.next()
             sub, end = self.read_sub(cur, nxt)
-        elif plain and nxt is not None and nxt.kind == "c" and nxt.val.isdigit() \
+        elif plain and nxt is not None and nxt.kind == "c" and nxt.val.isascii() \
+                and nxt.val.isdigit() \
                 and nxt.pos == end:
             raise self.err(f"a number right after the name {self.src[pos:end]}: write "
                            f"{self.src[pos:end]}_{nxt.val} for a subscripted name, or put a "
@@ -807,6 +817,14 @@ class _Converter:
             raise self.err(f"\\{name} (transpose) must follow ^, as in X^\\{name}", it.pos, it.end)
         elif name in BINOP_MACROS or name == "otimes":
             raise self.err(f"\\{name} where an operand is expected", it.pos, it.end)
+        elif name == "dd" and self.differentials:       # texderive.sty's \dd
+            self.emit("name", "d", it.pos, it.end, notation.DIFFERENTIAL)
+            self.open_(it.end)
+            self.primary(cur)
+            self.close_(self.toks[-1].end)
+        elif name == "dd":
+            raise self.err("unknown macro \\dd (a differential is not part of an expression)",
+                           it.pos, it.end)
         elif name in ("max", "min"):
             raise self.err(notation.unknown_function_message(name), it.pos, it.end)
         else:
@@ -878,6 +896,13 @@ class _Converter:
             cur.next()
         arg = self.take_arg(cur, mac)
         word = self.plain_word(arg)
+        if word == "d" and self.differentials and mac.val in ("mathrm", "operatorname"):
+            # d X, d(A X), d tr(X): the differential of the next operand, under any postfix
+            self.emit("name", "d", mac.pos, arg.end, notation.DIFFERENTIAL)
+            self.open_(arg.end)
+            self.primary(cur)
+            self.close_(self.toks[-1].end)
+            return
         if word in FUNC_WORDS:
             self.function(cur, FUNC_WORDS[word], mac.pos, arg.end)
         elif word == "I":
@@ -980,7 +1005,7 @@ class _Converter:
             ch = arg.val
             if ch == "T":
                 self.op("'", caret.pos, arg.end)
-            elif ch.isdigit():
+            elif ch.isascii() and ch.isdigit():
                 self.op("^", caret.pos, caret.end)
                 self.emit("num", ch, arg.pos, arg.end, Fraction(ch))
             elif ch.isascii() and ch.isalpha():

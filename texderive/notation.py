@@ -57,6 +57,11 @@ UNKNOWN_FUNCTIONS = {
     "expm": None, "logm": None, "sqrtm": None,
 }
 CONSTANTS = ("I", "ones", "zeros")
+# the value of a name token that is a differential operator (only the LaTeX reader makes
+# it, when asked to read printed steps: latex_input.parse_latex(differentials=True))
+DIFFERENTIAL = object()
+# the value of a constant's token that may not be a row (a printed 1 or 0 without ^T)
+NOT_A_ROW = object()
 
 
 def known_functions() -> str:
@@ -315,6 +320,8 @@ class Parser:
         return Syn("paren", None, (inner,), open_.pos, close.end)
 
     def name_node(self, t: Tok) -> Syn:
+        if t.text in CONSTANTS and t.value is NOT_A_ROW:
+            return Syn("colconst", t.text, (), t.pos, t.end)
         if t.text in CONSTANTS and t.value is not None:
             # a constant with its size, from the LaTeX reader (\mathbf{I}_n, \mathbf{1}_{mn})
             return Syn("sconst", (t.text, t.value), (), t.pos, t.end)
@@ -331,6 +338,9 @@ class Parser:
             return self.paren()
         if t.kind == "name":
             self.next()
+            if t.value is DIFFERENTIAL:
+                arg = self.primary()
+                return Syn("call", "d", (arg,), t.pos, arg.end)
             if t.text in UNKNOWN_FUNCTIONS and self.tok.kind == "(":
                 raise self.error(unknown_function_message(t.text), t)
             if t.text in FUNCTIONS:

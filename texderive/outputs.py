@@ -205,4 +205,5 @@ def _code(derivations, fmt: str, notation) -> str:
     from .render import header
     d = derivations[0]
     head = header(document([d], "numpy")[0], "numpy", notation=notation or None)
-    return getattr(module, function)(d, head)
+    from .ownership import stamp
+    return stamp(getattr(module, function)(d, head), "python")

@@ -281,6 +281,7 @@ class Elaborator:
         self.used |= {n for n, (kind, _) in let.items() if kind == "scalar"}
         self.pool = 0
         self.consts = []
+        self.not_rows = []
         self.greek_broadcasts = []  # (name, sum syntax, the array's E): see remarks()
 
     # -- helpers -----------------------------------------------------------
@@ -401,6 +402,13 @@ class Elaborator:
                 return self.declared_dim(size)
         return parts[0] if len(parts) == 1 else ProdDim(1, parts)
 
+    def _colconst(self, syn):
+        """A 1 or 0 printed without a transpose: it must not turn out a row (checked in
+        check_consts; only the reader of printed steps makes it)."""
+        e = self._const(syn)
+        self.not_rows.append((syn, e.shape))
+        return e
+
     def check_consts(self):
         """Every I must take its size from the rest of the expression; a size of ones or
         zeros that nothing fixes is 1 (``tr(ones'*X*ones)``: a column of ones)."""
@@ -414,6 +422,11 @@ class Elaborator:
                     raise ShapeError(f"the size of {syn.value} is not fixed by the expression "
                                      f"(nothing it adds to or multiplies has a size)", pos=syn.pos,
                                      source=self.source, length=syn.end - syn.pos)
+        for syn, (r, c) in self.not_rows:
+            if is_one(r) and not is_one(c):
+                raise ShapeError(f"{self.text(syn)} stands for a row here, but is printed "
+                                 f"without a transpose", pos=syn.pos, source=self.source,
+                                 length=syn.end - syn.pos)
 
     def _name(self, syn):
         name = syn.value
@@ -595,6 +608,8 @@ class Elaborator:
             return E("kron", (a, b), (product_dim(a.shape[0], b.shape[0]),
                                       product_dim(a.shape[1], b.shape[1])), syn)
         a = self.elab(syn.kids[0])
+        if fn == "d":                   # a differential (printed steps read back)
+            return E("diff", (a,), a.shape, syn)
         if fn in ("rows", "cols"):
             return E("size", (), (1, 1), syn, a.shape[0 if fn == "rows" else 1])
         if fn == "vec":
@@ -619,7 +634,8 @@ class Elaborator:
             if is_scalar_shape(a.shape):
                 raise ShapeError(f"diag of the scalar {self.text(a.syn)}", pos=syn.pos,
                                  source=self.source, length=syn.end - syn.pos)
-            if is_one(a.shape[1]) or is_open((a.shape[1],)):
+            square = find(a.shape[0]) is find(a.shape[1])     # I, X*X', S: square already
+            if not square and (is_one(a.shape[1]) or is_open((a.shape[1],))):
                 unify(a.shape[1], 1)        # ones is a column unless something says otherwise
                 return E("diagmat", (a,), (a.shape[0], a.shape[0]), syn)
             self.square(syn, a, "diag of a matrix")
@@ -792,6 +808,9 @@ class Builder:
     def _kron(self, e):
         return ir.Kron(*self.kids(e))
 
+    def _diff(self, e):
+        return ir.D(self.build(e.kids[0]))
+
     def _vec(self, e):
         return ir.Vec(self.build(e.kids[0]))
 
@@ -833,8 +852,8 @@ def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True,
         except _Clash:
             raise ShapeError(f"f must be a scalar, but {el.text(syn)} is {shape_str(e.shape)}",
                              pos=syn.pos, source=source, length=syn.end - syn.pos) from None
-    if scalar:
-        el.check_consts()           # in f; a gradient read back may take its size from wrt
+    if scalar or shape is not None:
+        el.check_consts()           # in f, or a result given its shape
     if warnings is not None:
         warnings.extend(el.remarks())
     try:

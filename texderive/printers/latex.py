@@ -304,10 +304,27 @@ class LatexPrinter:
     def __init__(self, notation: LatexNotation | None = None):
         self.n = _notation(notation)
         self.fracs = 0
+        self.root = None
+        self._known = None
 
     # -- entry points -------------------------------------------------------
     def __call__(self, node: ir.Node) -> str:
+        if self.root is None:
+            self.root = node
         return self.p(node)[0]
+
+    def known(self, d) -> bool:
+        """Does the page show the size d elsewhere: is each factor a size of a variable
+        in the expression, or of the expression itself?  A 1 or I of another size is
+        printed with its size (``\\mathbf{1}_{m}``): nothing around it would say it."""
+        if self._known is None:
+            dims = set()
+            shapes = [self.root.shape] + [s.shape for s in ir.free_syms(self.root)]
+            for shape in shapes:
+                for dim in shape:
+                    dims.update(ir.dim_factors(dim))
+            self._known = dims
+        return all(isinstance(f, int) or f in self._known for f in ir.dim_factors(d))
 
     def p(self, node: ir.Node) -> tuple:
         if type(node) in (ir.Sum, ir.Trace, ir.MatMul):
@@ -360,6 +377,7 @@ class LatexPrinter:
 
     def _Ident(self, n, sized: bool = False):
         s = _bold("I", self.n, False)
+        sized = sized or not self.known(n.args[0])
         return (s + "_{" + self.size(n.args[0]) + "}" if sized else s), ATOM
 
     def _constant(self, n, digit: str, sized: bool) -> tuple:
@@ -369,7 +387,7 @@ class LatexPrinter:
         s = r"\mathbf{" + digit + "}" if self.n.bold == "none" else _bold(digit, self.n, False)
         r, c = n.args
         row = r == 1 and c != 1
-        if sized:
+        if sized or not (self.known(r) and self.known(c)):
             if row:
                 s += "_{" + self.size(c) + "}"
             elif c == 1:
@@ -599,7 +617,7 @@ class LatexPrinter:
 
     def _D(self, n):
         a = n.args[0]
-        if isinstance(a, (ir.Sym, ir.Ident, ir.Ones, ir.Zeros)):
+        if isinstance(a, (ir.Sym, ir.Ident, ir.Ones, ir.Zeros)) and self.p(a)[1] == ATOM:
             return _join(_d(self.n), self(a)), DIFF
         if isinstance(a, (ir.Trace, ir.Det, ir.LogDet)):     # d tr(AXB), as a lecturer writes it
             return _d(self.n) + r"\," + self(a), DIFF
