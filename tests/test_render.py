@@ -836,3 +836,16 @@ def test_characters_latex_cannot_set_are_refused_by_name(meta, message):
             render(SAMPLE, fmt, meta=meta)
         assert info.value.message.startswith(message)
     assert "😀" in render(SAMPLE, "markdown", meta={"titles": ["smile 😀"]})      # the web has the fonts
+
+
+def test_a_note_wider_than_the_line_wraps_in_a_box():
+    doc = copy.deepcopy(SAMPLE)
+    doc["steps"][-1]["note_latex"] = "a note that goes on and on, " * 6 + r"with \(\mathbf{X}\) in it"
+    for fmt, width in (("latex", "column"), ("latex", None), ("beamer", None)):
+        meta = {"width": width} if width else {}
+        out = render(beamer_notation(doc) if fmt == "beamer" else doc, fmt, meta=meta)
+        assert r"\parbox[t]{0.8\linewidth}{\raggedleft a note that goes on" in out
+    assert r"\parbox" not in render(SAMPLE, "latex", meta={"width": "column"})
+    # the rows of a note of several lines count in a frame's height
+    rows = render_module._view([beamer_notation(doc)], "beamer", "chain", False, {})["docs"][0]["rows"]
+    assert rows[-1]["tall"] and rows[-1]["note_lines"] >= 2

@@ -465,8 +465,10 @@ def _break_row(latex: str, first: float, rest: float) -> list:
         if fitting:
             # the outermost kind of break that fits: a top-level + or -, then
             # between top-level factors, then inside brackets, the shallowest
-            # (of those past the first third of the line: no stub of a line)
-            fitting = [p for p in fitting if at[p[0]] - start_w >= avail / 3] or fitting
+            # (of those past the first third of the line: no stub of a line; but
+            # "y = f(w)" before a second "=" is a statement of its own)
+            fitting = [p for p in fitting if at[p[0]] - start_w >= avail / 3
+                       or latex.startswith("=", p[0])] or fitting
             best = min((depth, kind) for _, kind, depth in fitting)
             pos = max(p for p, kind, depth in fitting if (depth, kind) == best)
         else:
@@ -515,6 +517,7 @@ _MARGIN = 6.0          # room for the estimate's error
 _BREAKABLE_ROWS = 8    # a paper's display longer than this may break across pages
 _NOTE_GAP = 12.0       # amsmath keeps at least this between a row and its \tag
 _INDENT_CONT = 16.0    # \quad and the sign's spacing on a continued row
+_NOTE_WRAP = 0.8       # a note wider than this part of the line is set in a box that wide
 # Beamer: heights (pt) on a 4:3 frame of 269pt text height, 11pt type.
 # Measured: a frame holds 10 rows of a chain with a rule number over "=", 13
 # continued rows, or 6 rows whose notes need lines of their own; 2 rows fewer
@@ -564,9 +567,17 @@ def layout_rows(groups, width, note_scale, widths, breaks=False, tall=True):
         if note:
             last = rows[-1]
             last["note"] = note
+            note_w = note_scale * widths.text(note) if measured else 0.0
+            if note_w > _NOTE_WRAP * width:
+                # wider than the line itself: amsmath would push it past the left
+                # margin, unreported; a ragged-left box of a few lines instead
+                last["note"] = Tex(r"\parbox[t]{%g\linewidth}{\raggedleft %s}" % (_NOTE_WRAP, note))
+                note_w = _NOTE_WRAP * width
             if measured and tall:
                 used = lhs_w + (rel_w if len(rows) == 1 else _INDENT_CONT) + lines[-1][1]
-                last["tall"] = used + _NOTE_GAP + note_scale * widths.text(note) > width
+                last["tall"] = used + _NOTE_GAP + note_w > width
+                if note_w and note_scale * widths.text(note) > _NOTE_WRAP * width:
+                    last["note_lines"] = math.ceil(note_scale * widths.text(note) / (_NOTE_WRAP * width * 0.9))
         out.extend(rows)
         sizes.extend([len(rows)] * len(rows))
     if breaks and len(out) > _BREAKABLE_ROWS:
@@ -625,7 +636,7 @@ def text_rows(d):
 
 def _row_height(row) -> float:
     kind = "cont" if row["kind"] == "cont" else "numbered" if row["rel"] != "=" else "plain"
-    return _ROW_H[kind] + (_NOTE_H if row["tall"] else 0.0)
+    return _ROW_H[kind] + (_NOTE_H * row.get("note_lines", 1) if row["tall"] else 0.0)
 
 
 def fit_frames(d, width, style, widths):
