@@ -99,6 +99,18 @@ THEMES = {
 }
 
 
+def _example_article(style: str) -> str:
+    """``texderive build`` of the example decks' derivations as one two-column article."""
+    from texderive.deck import load, render_document
+    import dataclasses
+    entries = []
+    for path in sorted(_EXAMPLES.glob("*.yaml")):
+        deck = load(str(path))
+        entries += [dataclasses.replace(e, let={**deck.let, **e.let}) for e in deck.entries]
+    return render_document(entries, "article", style=style, check="none",
+                           meta={"paper": "twocolumn", "title": "Examples"})
+
+
 def _example_frames() -> dict:
     """{file name: --format beamer frames} of each example deck's derivations."""
     from texderive.deck import load, render_document
@@ -153,6 +165,9 @@ def _jobs() -> dict:
             jobs[f"width-column-{host}"] = ("%s\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n\\usepackage{bm}\n%s"
                                             "\\begin{document}\n%s\\end{document}\n" % (cls, extra, _inputs(narrow)),
                                             narrow, 1)
+    # build with paper: twocolumn (an article deck of every example derivation, both styles)
+    for style in STYLES:
+        jobs[f"article-twocolumn-examples-{style}"] = (_example_article(style), {}, 2)
     # the examples' frames, one file after another, in the common themes
     # (metropolis' taller title bar makes LaTeX break some frames again: never an overflow)
     frames = _example_frames()

@@ -849,3 +849,13 @@ def test_a_note_wider_than_the_line_wraps_in_a_box():
     # the rows of a note of several lines count in a frame's height
     rows = render_module._view([beamer_notation(doc)], "beamer", "chain", False, {})["docs"][0]["rows"]
     assert rows[-1]["tall"] and rows[-1]["note_lines"] >= 2
+
+
+def test_a_long_display_never_breaks_after_its_statement():
+    """No orphan "y = ..." at a page foot: the first two rows stay together."""
+    rows = render_module._view([LONG], "latex", "chain", False, {"width": "column"})["docs"][0]["rows"]
+    assert len(rows) > 8 and any(r["breakable"] for r in rows)
+    assert not rows[0]["breakable"] and not rows[1]["breakable"]
+    out = render(LONG, "latex", meta={"width": "column"})
+    first_break = out.index("\\displaybreak[0]")
+    assert out[:first_break].count("\\\\") >= 2
