@@ -210,3 +210,38 @@ def test_web_outputs_never_write_bm(bold, macros):
                  d.to_markdown(style="steps", bold=bold)):
         assert "\\bm" not in text
         assert "\\tr" not in text.replace("\\transpose", "") and "\\dd" not in text
+
+
+# --- start-up: what a checked snippet loads, and the template cache -----------------
+
+def test_a_checked_snippet_loads_no_sympy_yaml_pylatexenc_ipython_or_numpy_random(tmp_path):
+    code = ("import sys\nfrom texderive.cli import main\n"
+            f"try:\n    main(['derive', 'tr(A*X*B)', '--wrt', 'X', '-o', {str(tmp_path / 's.tex')!r}],"
+            " prog_name='texderive')\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted(m for m in ('sympy', 'yaml', 'pylatexenc', 'IPython', 'numpy', 'jinja2', "
+            "'numpy.random') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
+    assert out.strip().splitlines()[-1] == "['jinja2', 'numpy']"
+    assert (tmp_path / "s.tex").read_text().splitlines()[0].count("check: numeric") == 1
+
+
+def test_the_compiled_template_cache_never_serves_a_stale_template(tmp_path):
+    """Jinja's bytecode cache: the same output as without it, and a changed template
+    (same name, same folder) is compiled again."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
+
+    def run(*extra, **more):
+        return subprocess.run([sys.executable, "-m", "texderive", "derive", "tr(A*X*B)", "--wrt", "X",
+                               "--no-check", *extra], capture_output=True, text=True, check=True,
+                              env={**env, **more}).stdout
+
+    plain = run(TEXDERIVE_NO_CACHE="1")
+    assert run() == plain and run() == plain                    # made, then read from the cache
+    assert list(tmp_path.glob("_jinja2-cache-*/texderive-*.cache"))
+    (templates / "latex.tex.jinja").write_text("first \\VAR{docs[0].gradient.latex}\n")
+    assert "first" in run("--template-dir", str(templates))
+    (templates / "latex.tex.jinja").write_text("second \\VAR{docs[0].gradient.latex}\n")
+    assert "second" in run("--template-dir", str(templates))

@@ -34,7 +34,6 @@ and the renderer load inside the functions that use them.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -147,6 +146,7 @@ class _Reader:
                 self.fail(knode, f"a key of {what} must be a word", entry)
             key = knode.value
             if key not in allowed:
+                import difflib
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
                 hint = f" (did you mean {close[0]!r}?)" if close else \
                     f"; the keys are {', '.join(allowed)}"
