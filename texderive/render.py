@@ -26,8 +26,12 @@ Public API
     ``titles``, ``texts`` and ``styles`` (lists aligned with the documents: a
     title, a free text shown before each derivation, and its style where it
     differs from ``style``; None where unset), ``notation`` (a dict, named in
-    the header comment only) and ``paper`` (``"twocolumn"`` or None: the
-    width the LaTeX layout is made for).
+    the header comment only), ``paper`` (``"twocolumn"`` or None: the
+    width the LaTeX layout is made for) and ``width`` (``column``, ``text`` or
+    a TeX length: the width a paper's output breaks to, SPEC section 7; an
+    error for the formats without one).  A title or text with a character
+    LaTeX cannot set is an error naming it; a text may be :class:`Tex` (a
+    deck's text with its maths printed, :mod:`texderive.prose`).
 ``header(doc_or_docs, fmt, *, notation=None) -> str``
     The first line naming the generator and the check (SPEC section 3).
 ``is_generated(text) -> bool``
@@ -82,16 +86,22 @@ numbered rules used across all of them, in number order: what steps cite),
 unset), ``packages`` (``["bm"]`` when the math uses ``\bm``...), ``style``
 (the default; each derivation has its own ``d.style``),
 ``reveal``, ``paper``, ``fmt``, ``version``, ``check`` (the header's check
-phrase) and ``refs`` (True where the output has a rules block, so steps cite
-rules with ``\eqref``).
+phrase), ``textwidth`` (Tex: the ``\textwidth`` a complete document sets for
+a named width, or "") and ``refs``: True where the output is one whole
+document with a rules block, so steps cite rules with ``\eqref``; ``"macro"``
+for Beamer frames to ``\input`` (``beamer``), whose numbers are
+``\tdR{ID}{N}`` and define no label (beamer.tex.jinja and texderive.sty's
+``sharedrules`` tell why).
 
 Each derivation ``d``:
 
 - ``index`` (1, 2, ...), ``title`` (str: the meta title, else "Example" or
   "Example k"), ``has_title`` (whether the meta gave one), ``text`` (str, ""
   when unset), ``style`` (``chain`` or ``steps``: templates branch on this)
-- ``function`` (Tex), ``long_function`` (too wide to state in a sentence),
-  ``function_text``, ``expr``, ``wrt`` (str), ``grad_lhs`` (Tex: the
+- ``function`` (Tex), ``function_of`` (Tex: ``f(\mathbf{w})``, the f the
+  gradient's left-hand side names; "" where it names none), ``statement``
+  (Tex: ``f(\mathbf{w}) = ...``, or the function alone), ``statement_text``,
+  ``long_function`` (too wide to state in a sentence), ``function_text``, ``expr``, ``wrt`` (str), ``grad_lhs`` (Tex: the
   gradient's left-hand side, e.g. ``\nabla_{\mathbf{X}} f``)
 - ``rules``: ``[{id, number, latex (Tex), text, label (Tex: td:rule:ID),
   tag (Tex: "1", or "" when unnumbered), lhs, rhs (Tex: the statement split
@@ -100,7 +110,7 @@ Each derivation ``d``:
   ref, ref_text, heading, remark, heading_text, remark_text, lhs_text,
   rows}]``: ``equals`` is ``=``, ``\overset{(2)}{=}`` or, where ``refs`` is
   true, ``\overset{\eqref{td:rule:product}}{=}``; ``ref`` the citation alone
-  (``(2)`` or ``\eqref{...}``, "" for none); ``heading``/``remark`` (Tex) and
+  (``(2)``, ``\eqref{...}`` or ``(\tdR{ID}{N})``, "" for none); ``heading``/``remark`` (Tex) and
   ``heading_text``/``remark_text`` (str) the step's title and the rest of its
   note for the numbered form ("Constant rule", "dA = 0 and dB = 0"; a remark
   that only repeats the heading is ""; made only for the numbered form, or
@@ -108,20 +118,24 @@ Each derivation ``d``:
   ``rows`` (numbered form in a paper) the step as rows of its own ``align*``
 - ``gradient``: ``{latex (Tex), text, numpy}``; ``check`` (str: "numeric, 3
   points, max rel error 2.1e-10" or "not run")
-- ``rows`` (chain style): the chain ``y = f``, then a row per step, laid out
+- ``rows`` (chain style): the chain ``y = f(w) = ...``, then a row per step, laid out
   for the output's width: ``[{lhs, rel, math, note (Tex), kind ("first",
-  "step" or "cont"), slide (int), tall, breakable (bool)}]``.  ``lhs`` is ""
+  "step" or "cont"), slide (int), tall, breakable (bool), note_lines}]``.  ``lhs`` is ""
   where it is the row above's.  Math too wide for the page is broken before a
-  top-level ``+`` or ``-`` (else between factors) into ``cont`` rows.  A
+  top-level ``=``, ``+`` or ``-``, else between factors, else inside brackets
+  (the layout's order, :func:`texderive.layout.break_math`) into ``cont`` rows.  A
   step's note sits on its last row and is set as ``\tag*{...}``: at the right
   margin, or on a line of its own where the row leaves no room (``tall``
   predicts that; only where a template may read it: in Beamer, and with a
-  ``template_dir``, since measuring the notes is a quarter of the work).
+  ``template_dir``, since measuring the notes is a quarter of the work); a
+  note wider than the line is a ragged-left ``\parbox`` of ``note_lines``.
   ``breakable``: a long display in a paper may break across pages after this
   row (``\displaybreak[0]``).  ``slide`` is the overlay number for ``reveal``.
 - ``frames`` (Beamer): ``[{title, first, rows, steps}]``, the derivation cut
-  into frames that fit a 4:3 slide, as evenly as the fewest frames allow; a
-  continuation is titled "... (cont.)" and restates the left-hand side.
+  into frames that fit a 4:3 slide of the default theme, as evenly as the
+  fewest frames allow; a continuation is titled "... (cont.)" and restates
+  the left-hand side.  The templates start every frame at the top and let
+  LaTeX break one again in a taller theme (``allowframebreaks``).
 - ``text_rows`` (``text`` format, chain): ``[{lhs, math, note, gap}]``,
   padded for a terminal.
 
