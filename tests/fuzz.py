@@ -821,19 +821,22 @@ def run_case(case: Case, timeout: float = STAGE_TIMEOUT, check: bool = True,
         result = None
         if check:
             stage = "check"
-            key = (d.f, d.gradient, d.wrt_sym)
+            key = (d.f, d.result, d.wrt_sym)
+            kind_kw = {} if d.result_kind == "gradient" else {
+                "kind": d.result_kind, "numpy": d.result_numpy}
             result = _CHECK_CACHE.get(key)
             if result is None:
                 t1 = time.perf_counter()
                 try:
-                    result = timed(lambda: numeric_check(d.f, d.gradient, d.wrt_sym))
+                    result = timed(lambda: numeric_check(d.f, d.result, d.wrt_sym, **kind_kw))
                 except TexderiveError as exc:
                     result = {"refused": exc.message, "cls": type(exc).__name__}
                 if confirm and "refused" not in result and not result.get("passed"):
                     if heartbeat:
                         heartbeat()
                     try:
-                        ex = exact_check(d.f, d.gradient, d.wrt_sym, timeout=timeout)
+                        ex = exact_check(d.f, d.result, d.wrt_sym, timeout=timeout,
+                                         **({"kind": d.result_kind} if kind_kw else {}))
                         result = dict(result, exact=ex.get("status"))
                     except TexderiveError as exc:
                         result = dict(result, exact=f"refused: {exc.message}")
@@ -845,7 +848,7 @@ def run_case(case: Case, timeout: float = STAGE_TIMEOUT, check: bool = True,
         if render:
             stage = "render"
             try:
-                timed(lambda: (d.gradient_text, d.to_dict(), case.full_render and d.to_latex()))
+                timed(lambda: (d.result_text, d.to_dict(), case.full_render and d.to_latex()))
             except TexderiveError as exc:
                 render_error = exc
         secs = time.perf_counter() - t0

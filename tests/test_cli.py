@@ -95,7 +95,7 @@ def test_json_is_the_derivation_document():
     result = run("derive", "norm(A*x - b)^2", "--wrt", "x", "--format", "json")
     doc = json.loads(result.output)
     assert doc["generator"] == f"texderive {texderive.__version__}"
-    assert doc["input"] == {"expr": "norm(A*x - b)^2", "wrt": "x", "let": {}}
+    assert doc["input"] == {"expr": "norm(A*x - b)^2", "wrt": "x", "let": {}, "hessian": False}
     assert doc["check"]["kind"] == "numeric" and doc["check"]["passed"] is True
     assert doc["gradient"]["numpy"]
 

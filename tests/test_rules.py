@@ -95,10 +95,38 @@ def test_differential_rule_table(rule_id, src, expected):
     assert apply(rule_id, src) == expected
 
 
+def _ir_tree(name):
+    X, a = ir.Sym("X", "matrix", "n", "n"), ir.Sym("a", "vector", "n", 1)
+    A = ir.Sym("A", "matrix", "n", "n")
+    return {"kron(a, X)": ir.Kron(a, X), "kron(X, A)": ir.Kron(X, A), "kron(A, a)": ir.Kron(A, a),
+            "kron(X, X)": ir.Kron(X, X), "vec(X)": ir.Vec(X)}[name]
+
+
+# section-6 nodes, built as IR (rule, P in d(P), d(P) rewritten)
+IR_TABLE = [
+    ("kron_product", "kron(a, X)", "kron(a, d(X))"),
+    ("kron_product", "kron(X, A)", "kron(d(X), A)"),
+    ("kron_product", "kron(X, X)", "kron(d(X), X) + kron(X, d(X))"),
+    ("kron_product", "vec(X)", None),
+    ("linearity", "vec(X)", "vec(d(X))"),
+    ("constant", "kron(A, a)", "zeros"),
+]
+
+
+@pytest.mark.parametrize("rule_id, src, expected", IR_TABLE)
+def test_differential_rule_table_section6(rule_id, src, expected):
+    p = _ir_tree(src)
+    wrt = ir.Sym("X", "matrix", "n", "n")
+    eng = Engine(p, Ctx(wrt))
+    outs = [fn(eng, p, {"removed": []}) for rid, fn in engine.D_RULES if rid == rule_id]
+    outs = [o for o in outs if o is not None]
+    assert (to_text(outs[0]) if outs else None) == expected
+
+
 def test_every_differential_rule_has_a_table_row_and_a_non_match_row():
     ids = {rid for rid, _ in engine.D_RULES}
-    rows = {r for r, _, out in TABLE}
-    nonmatch = {r for r, _, out in TABLE if out is None}
+    rows = {r for r, _, out in TABLE + IR_TABLE}
+    nonmatch = {r for r, _, out in TABLE + IR_TABLE if out is None}
     assert ids <= rows
     assert ids <= nonmatch
 

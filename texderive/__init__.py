@@ -16,8 +16,9 @@ from .errors import (CheckError, LimitError, ParseError, ShapeError, TexderiveEr
 
 
 def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = False,
-           exact: bool = False, exact_timeout: float = 60.0):
-    """Derive the gradient of the scalar ``expr`` with respect to ``wrt``.
+           exact: bool = False, exact_timeout: float = 60.0, hessian: bool = False):
+    """Derive the gradient of the scalar ``expr`` with respect to ``wrt`` (the
+    Jacobian of a vector or matrix ``expr``; its Hessian with ``hessian=True``).
 
     ``let`` maps names to declarations (``{"S": "symmetric", "X": "matrix m n"}``).
     ``latex=True`` reads ``expr`` as LaTeX.  ``check=True`` runs the numeric
@@ -26,7 +27,7 @@ def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = 
     """
     from .api import derive as _derive
     return _derive(expr, wrt, let, latex=latex, check=check, exact=exact,
-                   exact_timeout=exact_timeout)
+                   exact_timeout=exact_timeout, hessian=hessian)
 
 
 def load_ipython_extension(ipython) -> None:

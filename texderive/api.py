@@ -11,8 +11,11 @@ from .errors import CheckError, LimitError, ParseError, ShapeError, TexderiveErr
 MAX_IR_DEPTH = 150
 
 
-def parse_function(expr: str, let: dict, latex: bool = False, warnings: list | None = None):
-    """(syntax, IR) of the scalar function f; remarks go to ``warnings`` when given."""
+def parse_function(expr: str, let: dict, latex: bool = False, scalar: bool = True,
+                   warnings: list | None = None):
+    """(syntax, IR) of the function f: a scalar, or (``scalar=False``) a scalar if it
+    can be one and otherwise a vector or matrix F (SPEC section 6); remarks go to
+    ``warnings`` when given."""
     if not isinstance(expr, str):
         raise ParseError("the expression must be a string")
     if latex:
@@ -20,7 +23,14 @@ def parse_function(expr: str, let: dict, latex: bool = False, warnings: list | N
         syn = parse_latex(expr)
     else:
         syn = notation.parse(expr)
-    f = shapes.elaborate(syn, expr, let, warnings=warnings)
+    try:
+        f = shapes.elaborate(syn, expr, let, warnings=warnings)
+    except ShapeError as exc:
+        if scalar or not exc.message.startswith("f must be a scalar"):
+            raise
+        if warnings is not None:
+            del warnings[:]
+        f = shapes.elaborate(syn, expr, let, scalar=False, function=True, warnings=warnings)
     _check_sizes_are_carried(f, expr)
     if ir.depth(f) > MAX_IR_DEPTH:
         raise LimitError(f"the expression is nested more than {MAX_IR_DEPTH} levels deep",
@@ -60,18 +70,33 @@ def find_wrt(f: ir.Node, wrt: str, source: str) -> ir.Sym:
 
 
 def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = False,
-           exact: bool = False, exact_timeout: float = 60.0):
-    from .engine import derive_ir
+           exact: bool = False, exact_timeout: float = 60.0, hessian: bool = False):
+    """The derivation of f with respect to wrt: its gradient for a scalar f, its
+    Jacobian for a vector or matrix f, its Hessian with ``hessian=True`` (SPEC 2, 6)."""
     from .steps import Derivation
     try:
+        if not isinstance(hessian, bool):
+            raise TexderiveError("hessian must be True or False")
         decls = shapes.parse_let(let)
         raw_let = _raw_let(let)
         warnings = []
-        _, f = parse_function(expr, decls, latex, warnings=warnings)
+        _, f = parse_function(expr, decls, latex, scalar=False, warnings=warnings)
         wrt_sym = find_wrt(f, wrt, expr)
-        steps, g = derive_ir(f, wrt_sym)
+        if hessian:
+            from .second import derive_hessian
+            steps, res = derive_hessian(f, wrt_sym)
+            kind = "hessian"
+        elif f.shape != (1, 1):
+            from .second import derive_jacobian
+            steps, res = derive_jacobian(f, wrt_sym)
+            kind = "jacobian"
+        else:
+            from .engine import derive_ir
+            steps, res = derive_ir(f, wrt_sym)
+            kind = "gradient"
         d = Derivation(source=expr, wrt=wrt, let=raw_let, latex_input=latex, f=f,
-                       wrt_sym=wrt_sym, steps=steps, gradient=g, warnings=warnings)
+                       wrt_sym=wrt_sym, steps=steps, result=res, result_kind=kind,
+                       hessian=hessian, warnings=warnings)
         if check or exact:
             d.run_check(exact=exact, exact_timeout=exact_timeout)
         return d

@@ -62,7 +62,9 @@ from .sampling import Rng
 
 TOLERANCE = 1e-5
 COND_MAX = 1e6
-STRATEGIES = ("normal", "positive", "shifted", "uniform")
+# "interior": the constants uniform positive and the variable near 0, inside a log-barrier
+# such as -sum(log(b - A*x)) that the other strategies miss
+STRATEGIES = ("normal", "positive", "shifted", "uniform", "interior")
 TRIES = 3                 # draws per strategy before the next one
 DIRECTIONS = 2            # random directions per point
 MARGIN = 1e-3             # distance kept from the edge of a domain (log, sqrt, 1/x, abs)
@@ -178,6 +180,16 @@ def _sample(sym: ir.Sym, shape: tuple, strategy: str, rng) -> "np.ndarray":
     return a
 
 
+def draw_values(syms, wrt: ir.Sym, sizes: dict, strategy: str, rng) -> dict:
+    """Values of every variable for one draw of a strategy (see ``STRATEGIES``)."""
+    if strategy != "interior":
+        return {s.name: _sample(s, _shape_of(s, sizes), strategy, rng) for s in syms}
+    out = {s.name: _sample(s, _shape_of(s, sizes), "uniform", rng) for s in syms}
+    w = 0.01 * rng.standard_normal(_shape_of(wrt, sizes))
+    out[wrt.name] = (w + w.T) / 2 if wrt.kind == "symmetric" else w
+    return out
+
+
 def _domain_ok(ev: Evaluator, nodes) -> bool:
     """Whether every sub-expression of f is finite and safely inside its domain here."""
     for n in nodes:
@@ -231,7 +243,7 @@ class _Problem:
         self.grad_extra = _grad_dims(grad, wrt, sizes)
 
     def draw(self, strategy: str, rng) -> dict:
-        return {s.name: _sample(s, _shape_of(s, self.sizes), strategy, rng) for s in self.syms}
+        return draw_values(self.syms, self.wrt, self.sizes, strategy, rng)
 
     def f_at(self, values: dict):
         """(f, Evaluator) at a point, f None when the point is outside f's domain."""
@@ -310,15 +322,23 @@ def _rel(num: float, err: float, ana: float, floor: float) -> float:
 # ---------------------------------------------------------------------------
 # the numeric check
 
-def numeric_check(f: ir.Node, grad: ir.Node, wrt, *, points: int = 3, seed: int = 0) -> dict:
+def numeric_check(f: ir.Node, grad: ir.Node, wrt, *, points: int = 3, seed: int = 0,
+                  kind: str = "gradient", numpy: str | None = None) -> dict:
     """Compare ``grad`` with finite differences of ``f`` at seeded points (SPEC section 5).
 
     Returns ``{"kind": "numeric", "points", "max_rel_error", "passed", "seed"}``
     (with ``"sizes"``, and a ``"reason"`` when it did not pass); raises
-    :class:`CheckError` when no point is found where f is defined.
+    :class:`CheckError` when no point is found where f is defined.  ``kind``
+    ``"jacobian"`` or ``"hessian"`` checks a result of SPEC section 6 instead
+    (:mod:`texderive.check_second`), evaluating ``numpy`` too when given.
     """
     wrt = _wrt_sym(f, wrt)
     rng = Rng(seed)
+    if kind != "gradient":
+        from .check_second import numeric_check_second
+        with np.errstate(all="ignore"):
+            return numeric_check_second(f, grad, wrt, kind, numpy, max(1, int(points)), seed,
+                                        rng)
     with np.errstate(all="ignore"):
         return _numeric(f, grad, wrt, max(1, int(points)), seed, rng)
 
@@ -784,6 +804,11 @@ class _ExactEval:
     def dim(self, d) -> int:
         if isinstance(d, int):
             return d
+        if "*" in d:
+            out = 1
+            for f in ir.dim_factors(d):
+                out *= self.dim(f)
+            return out
         if d not in self.dims:
             raise CheckError(f"the size of dimension {d} is not known")
         return self.dims[d]
@@ -909,6 +934,26 @@ class _ExactEval:
         return [[self._pow(at(b, i, j), n.args[1], at(e, i, j)) for j in range(cols)]
                 for i in range(rows)]
 
+    def _Kron(self, n):
+        a, b = self(n.args[0]), self(n.args[1])
+        rb, cb = len(b), len(b[0])
+        return [[self.ar.mul(a[i // rb][j // cb], b[i % rb][j % cb])
+                 for j in range(len(a[0]) * cb)] for i in range(len(a) * rb)]
+
+    def _Vec(self, n):
+        a = self(n.args[0])
+        return [[a[i][j]] for j in range(len(a[0])) for i in range(len(a))]
+
+    def _Commutation(self, n):
+        m, k = (self.dim(d) for d in n.args[0].shape)
+        size = m * k
+        out = self.full(size, size, self.ar.zero)
+        out = [list(row) for row in out]
+        for i in range(m):
+            for j in range(k):
+                out[i * k + j][i + j * m] = self.ar.one
+        return out
+
     def _D(self, n):
         raise CheckError("the exact check does not evaluate differentials")
 
@@ -941,7 +986,7 @@ def _spare_count(nodes, sizes: dict, gdims: dict) -> int:
     return total
 
 
-def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict) -> dict:
+def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict, kind: str = "gradient") -> dict:
     import sympy as sp
     from sympy.polys.domains import ZZ
     from sympy.polys.rings import xring
@@ -983,7 +1028,8 @@ def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict) -> dict:
                 cells[s.name, i, j] = len(names)
                 names.append(label)
     shapes_by_name = {s.name: _shape_of(s, sizes) for s in syms}
-    gdims = bind_dims(grad, shapes_by_name, _grad_dims(grad, wrt, sizes))
+    gdims = bind_dims(grad, shapes_by_name, _grad_dims(grad, wrt, sizes) if kind == "gradient"
+                      else sizes)
     nodes = _unique_nodes(f, grad)
     spare = _spare_count(nodes, sizes, gdims) + 4
     symbols = [sp.Symbol(nm, real=True) for nm in names] + \
@@ -996,6 +1042,9 @@ def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict) -> dict:
         matrices[s.name] = [[_Frac(gens[cells[s.name, i, j]]) for j in range(c)]
                             for i in range(r)]
 
+    if kind != "gradient":
+        return _exact_second(ar, matrices, sizes, gdims, f, grad, wrt, kind, gens, cells,
+                             shapes_by_name, out, (sp, names, symbols, values, syms))
     fval = _ExactEval(ar, matrices, sizes)(f)[0][0]
     g = _ExactEval(ar, matrices, gdims)(grad)
     w = shapes_by_name[wrt.name]
@@ -1039,6 +1088,54 @@ def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict) -> dict:
     return out
 
 
+def _exact_second(ar, matrices, sizes, gdims, f, res, wrt, kind, gens, cells, shapes_by_name,
+                  out, context) -> dict:
+    """The exact check of a Jacobian (each entry against the partial derivative of an
+    entry of vec F) or a Hessian (each entry against a second partial of f), vec order."""
+    sp, names, symbols, values, syms = context
+    fv = _ExactEval(ar, matrices, sizes)(f)
+    r = _ExactEval(ar, matrices, gdims)(res)
+    m, n = shapes_by_name[wrt.name]
+    xs = [gens[cells[wrt.name, i, j]] for j in range(n) for i in range(m)]     # vec order
+    what = "Jacobian" if kind == "jacobian" else "Hessian"
+    if kind == "jacobian":
+        if len(xs) == 1:
+            want = [[ar.d(v, xs[0]) for v in row] for row in fv]
+        else:
+            vecf = [fv[i][j] for j in range(len(fv[0])) for i in range(len(fv))]
+            want = [[ar.d(v, x) for x in xs] for v in vecf]
+    else:
+        first = [ar.d(fv[0][0], x) for x in xs]
+        want = [[ar.d(g1, x) for x in xs] for g1 in first]
+    if (len(r), len(r[0])) != (len(want), len(want[0])):
+        out.update(status="failed", message=f"the {what} is {len(r)}x{len(r[0])}, but should "
+                   f"be {len(want)}x{len(want[0])}")
+        return out
+    undecided = None
+    for i, row in enumerate(want):
+        for j, h in enumerate(row):
+            diff = ar.sub(r[i][j], h)
+            if ar.is_zero(diff):
+                continue
+            diff = _Frac(ar.reduce(diff.num), diff.den, diff.k)
+            if ar.is_zero(diff):
+                continue
+            verdict = _undecided_difference(sp, ar, diff, names, symbols, values, syms,
+                                            sizes, cells)
+            if verdict is False:
+                out.update(status="failed", message=f"entry ({i + 1},{j + 1}) of the {what} "
+                           f"differs from the partial derivative")
+                return out
+            if undecided is None:
+                undecided = (i, j)
+    if undecided is not None:
+        out.update(message=f"could not reduce the difference at entry ({undecided[0] + 1},"
+                   f"{undecided[1] + 1}) to 0 (the numeric check stands)")
+    else:
+        out["status"] = "proved"
+    return out
+
+
 def _undecided_difference(sp, ar: _Arith, diff: _Frac, names, symbols, values, syms, sizes,
                           cells):
     """False when a nonzero difference is certainly not 0, None when it may still be 0."""
@@ -1062,7 +1159,8 @@ def _undecided_difference(sp, ar: _Arith, diff: _Frac, names, symbols, values, s
     return None
 
 
-def exact_check(f: ir.Node, grad: ir.Node, wrt, *, timeout: float = 60.0) -> dict:
+def exact_check(f: ir.Node, grad: ir.Node, wrt, *, timeout: float = 60.0,
+                kind: str = "gradient") -> dict:
     """Prove ``grad`` for small concrete sizes (SPEC section 5, ``--exact``).
 
     Returns ``{"kind": "exact", "status": "proved" | "inconclusive" | "failed" |
@@ -1082,7 +1180,7 @@ def exact_check(f: ir.Node, grad: ir.Node, wrt, *, timeout: float = 60.0) -> dic
 
     def work():
         try:
-            box["result"] = _exact_work(f, grad, wrt, tick, status)
+            box["result"] = _exact_work(f, grad, wrt, tick, status, kind)
         except _Cancelled:
             pass
         except _Undecided as exc:

@@ -167,6 +167,9 @@ def main():
               help="skip the numeric check of the gradient at random points")
 @click.option("--exact", is_flag=True,
               help="also prove the gradient with SymPy for small concrete sizes")
+@click.option("--hessian", is_flag=True,
+              help="the Hessian of the scalar EXPR (symmetric, in vec order) instead of its "
+                   "gradient")
 @click.option("--exact-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
               show_default=True, metavar="SECONDS", help="time budget of --exact")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -176,11 +179,13 @@ def main():
               help="with -o: replace the file even if texderive did not write it")
 @_notation_options
 def derive(expr, wrt, lets, latex, fmt, style, reveal, width, title, template_dir, no_check, exact,
-           exact_timeout, output, force, **notation):
+           hessian, exact_timeout, output, force, **notation):
     """Derive the gradient of the scalar EXPR with respect to --wrt.
 
     The gradient has the shape of the variable (denominator layout), and it
-    is checked numerically at random points unless --no-check is given.
+    is checked numerically at random points unless --no-check is given.  A
+    vector or matrix EXPR gives its Jacobian (numerator layout, column-major
+    vec); --hessian gives the Hessian of a scalar EXPR.
     An expression that starts with '-' goes last, after '--'.
 
     \b
@@ -190,12 +195,15 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, width, title, template_di
       texderive derive '\\operatorname{tr}(\\mathbf{A}\\mathbf{X})' --latex --wrt X
       texderive derive 'tr(A*X*B)' --wrt X --format beamer --reveal -o trace.tex
       texderive derive --wrt X -- '-logdet(X)'
+      texderive derive 'A*X*B' --wrt X --format text
+      texderive derive 'sum(log(1 + exp(X*w))) - y'"'"'*X*w' --wrt w --hessian
     """
     if no_check and exact:
         raise click.UsageError("--no-check and --exact contradict each other")
     from .deck import Entry, render_document
     notation = {k: v for k, v in notation.items() if v is not None}
-    entry = Entry(expr=expr, wrt=wrt, title=title, let=_let_dict(lets), latex=latex)
+    entry = Entry(expr=expr, wrt=wrt, title=title, let=_let_dict(lets), latex=latex,
+                  hessian=hessian)
     meta = {"title": title} if title else {}
     if width is not None:
         meta["width"] = width

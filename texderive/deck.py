@@ -44,7 +44,7 @@ from .outputs import BEAMER_FORMATS, NOTATION_KEYS, WEB_FORMATS, make_notation  
 
 DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "width", "style", "reveal",
              "check", "exact_timeout", "notation", "let", "derivations")
-ENTRY_KEYS = ("title", "name", "text", "expr", "wrt", "let", "latex", "style")
+ENTRY_KEYS = ("title", "name", "text", "expr", "wrt", "let", "latex", "style", "hessian")
 #: deck setting -> renderer format; ``snippets`` renders each derivation alone
 #: (``derive``'s align* snippet), one file per derivation
 FORMATS = {"beamer": "deck", "article": "article", "snippets": "latex"}
@@ -77,6 +77,7 @@ class Entry:
     let: dict = field(default_factory=dict)
     latex: bool = False
     style: str | None = None
+    hessian: bool = False        # SPEC section 6: the Hessian instead of the gradient
     index: int = 0               # 1-based position in the deck, 0 outside a deck
     line: int | None = None      # YAML line of the entry
     expr_at: tuple | None = None  # (line, column, exact) of the expression's first character
@@ -251,6 +252,8 @@ class _Reader:
             entry.latex = self.boolean(keys["latex"], "latex", entry)
         if "style" in keys:
             entry.style = self.choice(keys["style"], "style", STYLES, entry)
+        if "hessian" in keys:
+            entry.hessian = self.boolean(keys["hessian"], "hessian", entry)
         return entry
 
     def deck(self, node) -> Deck:
@@ -453,7 +456,8 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
         try:
             d = derive(entry.expr, entry.wrt, declared, latex=entry.latex,
                        check=check != "none", exact=check == "exact",
-                       exact_timeout=exact_timeout)     # a failed check raises CheckError
+                       exact_timeout=exact_timeout,     # a failed check raises CheckError
+                       hessian=entry.hessian)
         except TexderiveError as e:
             raise _located(e, entry, deck_name) from None
         if warn is not None:

@@ -57,6 +57,7 @@ class Engine:
     def __init__(self, f: ir.Node, ctx: Ctx):
         self.f, self.ctx, self.wrt = f, ctx, ctx.wrt
         self.dX = D(ctx.wrt)
+        self.dlhs = "dy"                   # the left-hand side of the differential steps
         self._dep = {}
         self._hasd = {}
         self.steps = []
@@ -67,7 +68,9 @@ class Engine:
         """Does n depend on the variable?"""
         r = self._dep.get(n)
         if r is None:
-            r = n == self.wrt or any(self.dep(c) for c in n.children)
+            # commutation(X) is a constant: X gives only its shape
+            r = n == self.wrt or (type(n) is not ir.Commutation
+                                  and any(self.dep(c) for c in n.children))
             self._dep[n] = r
         return r
 
@@ -176,7 +179,7 @@ class Engine:
             dy, _ = self._rewrite_d(dy, chosen.get)
             if shown < MAX_D_STEPS:
                 shown += 1
-                self.record(rule_id, "dy", dy, _d_note(rule_id, ctx))
+                self.record(rule_id, self.dlhs, dy, _d_note(rule_id, ctx))
             elif rule_id not in merged:
                 merged.append(rule_id)
         if merged:
@@ -187,7 +190,7 @@ class Engine:
                     note.append(", " if i < len(merged) - 1 else " and ")
                 note.append(("ref", rid) if BY_ID[rid].number or BY_ID[rid].stated else BY_ID[rid].note)
             note.append(", applied repeatedly")
-            self.record(merged[0], "dy", dy, tuple(note))
+            self.record(merged[0], self.dlhs, dy, tuple(note))
         return dy
 
     def open_differentials(self, dy: ir.Node) -> list:
@@ -244,8 +247,14 @@ class Engine:
             i = idx[0]
             build = mul if isinstance(n, MatMul) else hadamard
             return [build(*n.args[:i], s, *n.args[i + 1:]) for s in self.split(n.args[i])]
-        if isinstance(n, (Trace, Transpose, Sum, DiagMat, DiagVec)):
+        if isinstance(n, (Trace, Transpose, Sum, DiagMat, DiagVec, ir.Vec)):
             return [type(n)(s) for s in self.split(n.args[0])]
+        if isinstance(n, ir.Kron):
+            a, b = n.args
+            if self.has_d(a) and not self.has_d(b):
+                return [ir.Kron(s, b) for s in self.split(a)]
+            if self.has_d(b) and not self.has_d(a):
+                return [ir.Kron(a, s) for s in self.split(b)]
         return [n]
 
     def to_term(self, t: ir.Node) -> "Term":
@@ -516,9 +525,16 @@ def _d_linearity(e: Engine, p, ctx):
         c, fs = canon.coef_split(p)
         if c != 1 and fs:
             return mul(Num(c), D(mul(*fs)))
-    if isinstance(p, (Sum, DiagMat, DiagVec)):
+    if isinstance(p, (Sum, DiagMat, DiagVec, ir.Vec)):
         return type(p)(D(p.args[0]))
     return None
+
+
+def _d_kron(e, p, ctx):
+    if not isinstance(p, ir.Kron):
+        return None
+    a, b = p.args
+    return add(*([ir.Kron(D(a), b)] if e.dep(a) else []) + ([ir.Kron(a, D(b))] if e.dep(b) else []))
 
 
 def _d_trace(e, p, ctx):
@@ -735,6 +751,7 @@ D_RULES = (
     ("norm", _d_norm),
     ("scalar_power", _d_scalar_power),
     ("hadamard_product", _d_hadamard),
+    ("kron_product", _d_kron),
     ("scalar_power", _d_hadpow),
     ("softplus", _d_softplus),
     ("chain", _d_chain),
@@ -955,6 +972,14 @@ def _nf_note(used: list) -> tuple:
             note.append("; ")
         note.append(("rule", rid))
     return tuple(note)
+
+
+def linear_gradient(du: ir.Node, wrt: Sym) -> ir.Node:
+    """G with ``du = tr(Gᵀ dX)`` for a scalar du linear in dX (the normal form and
+    read-off of a gradient, without recording steps)."""
+    eng = Engine(du, Ctx(wrt))
+    terms = eng.collect_terms(eng.normal_form(du))
+    return eng.read_off(terms)
 
 
 def derive_ir(f: ir.Node, wrt: Sym):

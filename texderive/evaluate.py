@@ -168,6 +168,11 @@ class Evaluator:
     def dim(self, d) -> int:
         if isinstance(d, int):
             return d
+        if "*" in d:                        # a product dimension of a kron or a vec
+            out = 1
+            for f in ir.dim_factors(d):
+                out *= self.dim(f)
+            return out
         if d not in self.dims:
             raise ValueError(f"the size of dimension {d} is not known: no variable of the "
                              f"expression has it")
@@ -269,6 +274,16 @@ class Evaluator:
 
     def _v_HadPow(self, n):
         return self.value(n.args[0]) ** self.value(n.args[1])
+
+    def _v_Kron(self, n):
+        return np.kron(self.value(n.args[0]), self.value(n.args[1]))
+
+    def _v_Vec(self, n):
+        return self.value(n.args[0]).reshape(-1, 1, order="F")
+
+    def _v_Commutation(self, n):
+        r, c = (self.dim(d) for d in n.args[0].shape)
+        return commutation_matrix(r, c)
 
     def _v_D(self, n):
         if not self.varying:
@@ -389,11 +404,30 @@ class Evaluator:
             out = term if out is None else out + term
         return out
 
+    _t_Commutation = _t_Num
+
+    def _t_Kron(self, n):
+        a, b = n.args
+        out = 0.0
+        if self.moves(a):
+            out = out + np.kron(self.tangent(a), self.value(b))
+        if self.moves(b):
+            out = out + np.kron(self.value(a), self.tangent(b))
+        return out
+
+    def _t_Vec(self, n):
+        return self.tangent(n.args[0]).reshape(-1, 1, order="F")
+
     def _t_D(self, n):
         if isinstance(n.args[0], ir.Sym):
             return np.zeros(self.value(n).shape)     # d(dX) = 0: dX is a fixed direction
         raise ValueError("the differential of a differential of a compound expression "
                          "is not supported")
+
+
+def commutation_matrix(m: int, n: int) -> "np.ndarray":
+    """K (mn x mn) with K vec(X) = vec(X') for an m x n X (SPEC section 6)."""
+    return np.eye(m * n)[np.arange(m * n).reshape((m, n), order="F").ravel()]
 
 
 def evaluate(node: ir.Node, values: dict, direction=None, wrt=None, *, dims: dict | None = None):

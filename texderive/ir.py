@@ -468,10 +468,11 @@ class D(Node):
         return self.args[0].shape
 
 
-NODE_CLASSES = (Sym, Num, Ident, Ones, Zeros, Add, MatMul, Transpose, Inverse, MatPow, Trace,
-                Det, LogDet, Norm, Sum, DiagMat, DiagVec, Pow, Func, Hadamard, HadPow, D)
-# The section-6 nodes join NODE_CLASSES once every printer and evaluator has their entry.
+# The section-6 nodes (SECOND_ORDER_CLASSES) have an entry in every printer and evaluator.
 SECOND_ORDER_CLASSES = (Size, Kron, Vec, Commutation)
+NODE_CLASSES = (Sym, Num, Ident, Ones, Zeros, Add, MatMul, Transpose, Inverse, MatPow, Trace,
+                Det, LogDet, Norm, Sum, DiagMat, DiagVec, Pow, Func, Hadamard, HadPow, D) \
+    + SECOND_ORDER_CLASSES
 # classes whose args are all nodes (children == args)
 _ALL_NODE_ARGS.update({Add, MatMul, Transpose, Inverse, Trace, Det, LogDet, Norm, Sum, DiagMat,
                        DiagVec, Pow, Hadamard, HadPow, Kron, Vec, Commutation, D})

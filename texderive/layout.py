@@ -620,7 +620,8 @@ _TEXT_NOTE_COL = 56
 
 def text_rows(d):
     """The chain for a terminal: lhs right-aligned, notes in a column where they fit."""
-    lines, prev = [("y", d["statement_text"], "")], "y"
+    y = d.get("value_lhs_text", "y")
+    lines, prev = [(y, d["statement_text"], "")], y
     for s in d["steps"]:
         lines.append((s["lhs_text"] if s["lhs_text"] != prev else "", s["text"] or s["latex"], s["note"]))
         prev = s["lhs_text"]

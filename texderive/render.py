@@ -445,7 +445,7 @@ _PKG_MACROS = (("bm", re.compile(r"\\bm(?![A-Za-z])")), ("amssymb", re.compile(r
 
 def _math_strings(doc: dict):
     yield str((doc.get("function") or {}).get("latex", ""))
-    yield str((doc.get("gradient") or {}).get("latex", ""))
+    yield str((doc.get("gradient") or doc.get("result") or {}).get("latex", ""))
     for part in ("rules", "steps"):
         for item in doc.get(part) or ():
             if isinstance(item, dict):
@@ -506,14 +506,41 @@ def _heading(rule: str, note: str) -> tuple:
     return heading, rest.rstrip(". ")
 
 
+_D_TEX = r"(?:\\mathrm\{d\}|\\operatorname\{d\}|\\dd|d)"
+_BOLD_TEX = r"(?:\\(?:mathbf|bm|boldsymbol)\{(%s)\}|(%s))"
+# the left-hand sides of a Jacobian's and a Hessian's steps (SPEC section 6), before
+# the gradient's: "d∇f" must never read as "∇f"
+_LHS_TEXT_SECOND = (
+    (re.compile(r"^" + _D_TEX + r"\s*\\operatorname\{vec\}\s*\("), "d vec ∇f"),
+    (re.compile(r"^" + _D_TEX + r"\s*\\operatorname\{vec\}"), "d vec F"),
+    (re.compile(r"^" + _D_TEX + r"\s*\\,\s*(?:\\nabla|\\frac)"), "d∇f"),
+    (re.compile(r"^" + _D_TEX + r"\s*\^2\s*f$"), "d²f"),
+    (re.compile(r"^\\frac\{" + _D_TEX), "dF/d{wrt}"),
+    (re.compile(r"^" + _D_TEX + r"\s*" + _BOLD_TEX % ("F", "F") + "$"), "dF"),
+    (re.compile(r"^" + _D_TEX + r"\s*" + _BOLD_TEX % ("f", "f") + "$"), "df"),
+    (re.compile(r"^" + _BOLD_TEX % ("J", "J") + "$"), "J"),
+    (re.compile(r"^" + _BOLD_TEX % ("H", "H") + "$"), "H"),
+)
 _LHS_TEXT = ((re.compile(r"^(?:\\mathrm\{d\}|\\operatorname\{d\}|d)\s*y$"), "dy"),
              (re.compile(r"\\nabla"), "∇f"), (re.compile(r"\\partial"), "∂f/∂{wrt}"),
              (re.compile(r"^\\(?:mathbf|bm)\{G\}$"), "G"))
 
 
+def _value_lhs(steps) -> Tex:
+    """y, or for a Jacobian (steps on dF) the F of its first step's dF."""
+    m = re.match(r"^" + _D_TEX + r"\s*(" + _BOLD_TEX % ("[Ff]", "[Ff]") + r")$",
+                 str(steps[0]["lhs"]).strip()) if steps else None
+    return Tex(m.group(1)) if m else Tex("y")
+
+
+def _value_lhs_text(steps) -> str:
+    lhs = str(_value_lhs(steps)).rstrip("}")
+    return "y" if lhs == "y" else lhs[-1]
+
+
 def _lhs_text(lhs: str, wrt: str) -> str:
     lhs = lhs.strip()
-    for pattern, text in _LHS_TEXT:
+    for pattern, text in _LHS_TEXT_SECOND + _LHS_TEXT:
         if pattern.search(lhs):
             return text.format(wrt=wrt)
     return lhs
@@ -653,7 +680,9 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     headings = user_templates or style == "steps"
     tall = user_templates or fmt in ("beamer", "deck")
     function = _field(doc, "function", where, dict)
-    gradient = _field(doc, "gradient", where, dict)
+    # a Jacobian or a Hessian (SPEC section 6) has a ``result`` and no ``gradient``
+    gradient = _field(doc, "gradient" if "gradient" in doc or "result" not in doc else "result",
+                      where, dict)
     inp = _field(doc, "input", where, dict, required=False, default={})
     wrt = str(inp.get("wrt") or "")
     steps_in = _field(doc, "steps", where, list)
@@ -713,6 +742,12 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         "long_function": geometry is not None and widths.math(function_of + function_tex) > geometry * 0.65,
         "function_text": _field(function, "text", where + "function.", required=False),
         "expr": str(inp.get("expr") or ""), "wrt": wrt, "grad_lhs": grad_lhs,
+        # the function's name in the chain: y, or F (f for a column) for a Jacobian, whose
+        # differential steps are dF
+        "value_lhs": _value_lhs(steps), "value_lhs_text": _value_lhs_text(steps),
+        # what the result is (SPEC section 6): "Gradient", "Jacobian" or "Hessian"
+        "result_name": {"jacobian": "Jacobian", "hessian": "Hessian"}.get(
+            str((doc.get("result") or {}).get("kind") or ""), "Gradient"),
         "rules": rules, "steps": steps,
         "gradient": {"latex": _math(gradient, "latex", where + "gradient."),
                      "text": _field(gradient, "text", where + "gradient.", required=False),
@@ -723,7 +758,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     width = geometry if geometry else math.inf
     scale = note_scale(fmt)
     # the chain: "y = f", then each step; a step's lhs is shown where it changes
-    groups, prev = [(Tex("y"), Tex("="), d["statement"], Tex(""), "first", 1)], "y"
+    groups, prev = [(d["value_lhs"], Tex("="), d["statement"], Tex(""), "first", 1)], d["value_lhs"]
     for j, s in enumerate(steps):
         shown = s["lhs"] if s["lhs"] != prev else Tex("")
         groups.append((shown, s["equals"], s["latex"], s["note_latex"], "step", j + 2))
@@ -832,7 +867,9 @@ def _render(docs, fmt, *, style, reveal, template_dir, meta) -> str:
         data = items if isinstance(docs, (list, tuple)) else items[0]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "numpy":
-        lines = [_oneline(_field(_field(d, "gradient", "", dict), "numpy", "gradient.")) for d in items]
+        lines = [_oneline(_field(_field(d, "gradient" if "gradient" in d or "result" not in d
+                                        else "result", "", dict), "numpy", "gradient."))
+                 for d in items]
         return header(items, fmt, notation=notation) + "\n" + "\n".join(lines) + "\n"
     context = _view(items, fmt, style, reveal, meta, user_templates=template_dir is not None)
     check, packages = context["check"], list(context["packages"])    # as they were before the template ran

@@ -828,8 +828,11 @@ def _names(syn: Syn):
 
 
 def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True,
-              warnings: list | None = None, shape=None) -> ir.Node:
-    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f).
+              function: bool | None = None, warnings: list | None = None,
+              shape=None) -> ir.Node:
+    """Typed IR of a syntax tree; ``scalar`` demands a 1x1 result (the function f of a
+    gradient); ``function`` (default: ``scalar``) checks the sizes of constants as for
+    a function f (a vector or matrix F of a Jacobian passes ``scalar=False``).
     Non-fatal remarks (SPEC section 7) are appended to ``warnings`` when it is given.
     ``shape`` (rows, cols: size names, products ``"m*n"`` or numbers) is the shape the
     result must have: a result's text reads back given its shape (SPEC section 6)."""
@@ -852,7 +855,7 @@ def elaborate(syn: Syn, source: str, let: dict, scalar: bool = True,
         except _Clash:
             raise ShapeError(f"f must be a scalar, but {el.text(syn)} is {shape_str(e.shape)}",
                              pos=syn.pos, source=source, length=syn.end - syn.pos) from None
-    if scalar or shape is not None:
+    if (scalar if function is None else function) or shape is not None:
         el.check_consts()           # in f, or a result given its shape
     if warnings is not None:
         warnings.extend(el.remarks())

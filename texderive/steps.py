@@ -20,7 +20,10 @@ from .rules import BASIC, BY_ID
 #: The version of the JSON document's layout (SPEC section 7), a top-level integer.
 SCHEMA_VERSION = 1
 
-LHS = ("y", "dy", "grad", "G")   # G: the read-off gradient of a symmetric variable as a general matrix
+# y = f, dy, the gradient (G: the read-off gradient of a symmetric variable as a general
+# matrix); dF, d vec F, J (F' with respect to a scalar) of a Jacobian; d²f, d∇f, d vec ∇f,
+# H of a Hessian
+LHS = ("y", "dy", "grad", "G", "dF", "dvecF", "J", "Fprime", "d2f", "dG", "dvecG", "H")
 
 
 class Step:
@@ -67,53 +70,104 @@ def number_rules(derivations, start: dict | None = None) -> dict:
 
 
 class Derivation:
-    """The result of :func:`texderive.derive`: input, steps, gradient, check."""
+    """The result of :func:`texderive.derive`: input, steps, result, check.
+
+    ``result_kind`` is ``"gradient"``, ``"jacobian"`` or ``"hessian"`` (SPEC section 6)
+    and ``result`` its IR; ``gradient`` is the result of a gradient and None otherwise.
+    """
 
     def __init__(self, *, source: str, wrt: str, let: dict, latex_input: bool, f, wrt_sym,
-                 steps, gradient, check=None, warnings=()):
+                 steps, gradient=None, check=None, result=None, result_kind: str = "gradient",
+                 hessian: bool = False, warnings=()):
+        if result_kind not in ("gradient", "jacobian", "hessian"):
+            raise ValueError(f"bad result kind {result_kind!r}")
         self.source, self.wrt, self.let, self.latex_input = source, wrt, dict(let), latex_input
-        self.f, self.wrt_sym, self.steps, self.gradient = f, wrt_sym, tuple(steps), gradient
+        self.f, self.wrt_sym, self.steps = f, wrt_sym, tuple(steps)
+        self.result_kind = result_kind
+        self.result = result if result is not None else gradient
+        self.gradient = self.result if result_kind == "gradient" else None
+        self.hessian = bool(hessian)
         self.check = check
         self.warnings = tuple(warnings)      # non-fatal remarks (SPEC section 7)
 
     # -- conveniences --------------------------------------------------------
+    def _need_gradient(self, what: str) -> None:
+        if self.result_kind != "gradient":
+            from .errors import TexderiveError
+            raise TexderiveError(f"{what}: this derivation's result is a {self.result_kind}, "
+                                 f"not a gradient; use result_text, result_latex or "
+                                 f"result_numpy")
+
     @property
     def gradient_text(self) -> str:
         from .ir import free_syms
         from .printers.text import to_text
+        self._need_gradient("gradient_text")
         return to_text(self.gradient, free_syms(self.f))
 
     @property
     def gradient_numpy(self) -> str:
         from .printers.numpy import to_numpy
+        self._need_gradient("gradient_numpy")
         return to_numpy(self.gradient, self.f, self.wrt_sym)
 
+    @property
+    def result_text(self) -> str:
+        from .ir import free_syms
+        from .printers.text import to_text
+        return to_text(self.result, free_syms(self.f))
+
+    @property
+    def result_latex(self) -> str:
+        from .printers.latex import to_latex
+        return to_latex(self.result)
+
+    @property
+    def result_numpy(self) -> str:
+        from .printers.numpy import result_numpy
+        return result_numpy(self.result, self.f, self.wrt_sym, self.result_kind)
+
+    @property
+    def result_shape(self) -> list:
+        from .second import result_shape
+        return result_shape(self.result_kind, self.f, self.wrt_sym)
+
     def __repr__(self) -> str:
-        return f"<Derivation d/d{self.wrt} {self.source!r}: {self.gradient_text}>"
+        what = {"gradient": "d", "jacobian": "J d", "hessian": "H d"}[self.result_kind]
+        return f"<Derivation {what}/d{self.wrt} {self.source!r}: {self.result_text}>"
 
     def run_check(self, exact: bool = False, exact_timeout: float = 60.0) -> dict:
         """Run the numeric (or exact) check; a failed check raises CheckError."""
         from .check import exact_check, numeric_check
         from .errors import CheckError
+        what = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}[
+            self.result_kind]
+        kw = {} if self.result_kind == "gradient" else {
+            "kind": self.result_kind, "numpy": self.result_numpy}
         if exact:
-            result = exact_check(self.f, self.gradient, self.wrt_sym, timeout=exact_timeout)
+            result = exact_check(self.f, self.result, self.wrt_sym, timeout=exact_timeout,
+                                 **({"kind": self.result_kind} if kw else {}))
             if result.get("status") == "failed":
-                raise CheckError("the derived gradient failed its exact check")
+                raise CheckError(f"the derived {what} failed its exact check")
             if result.get("status") != "proved":
-                num = numeric_check(self.f, self.gradient, self.wrt_sym)
+                num = numeric_check(self.f, self.result, self.wrt_sym, **kw)
                 if not num["passed"]:
-                    raise CheckError("the derived gradient failed its numerical check")
+                    raise CheckError(f"the derived {what} failed its numerical check")
                 result = {**result, "numeric": num}
         else:
-            result = numeric_check(self.f, self.gradient, self.wrt_sym)
+            result = numeric_check(self.f, self.result, self.wrt_sym, **kw)
             if not result["passed"]:
                 # finite differences can fail a right gradient of a wildly oscillating f:
                 # only a failure the exact check does not overturn is reported
-                proof = exact_check(self.f, self.gradient, self.wrt_sym,
-                                    timeout=min(exact_timeout, 20.0))
+                proof = exact_check(self.f, self.result, self.wrt_sym,
+                                    timeout=min(exact_timeout, 20.0),
+                                    **({"kind": self.result_kind} if kw else {}))
                 if proof.get("status") != "proved":
-                    raise CheckError("the derived gradient failed its numerical check "
-                                     f"(max relative error {result['max_rel_error']:.2e})")
+                    reason = result.get("reason") or ""
+                    raise CheckError(f"the derived {what} failed its numerical check "
+                                     f"(max relative error {result['max_rel_error']:.2e})"
+                                     + (f": {reason}" if reason and "differs" not in reason
+                                        else ""))
                 result = {**proof, "numeric": result}
         self.check = result
         return result
@@ -138,11 +192,9 @@ class Derivation:
         def lhs_latex(kind: str) -> str:
             if not want_tex or kind == "y":
                 return "y"
-            if kind == "dy":
-                return L.dy(nt)
             if kind == "G":
                 return L.to_latex(ir.Sym("G", "matrix", *self.wrt_sym.shape), nt)
-            return L.gradient_lhs(self.wrt_sym, nt)
+            return step_lhs_latex(kind, self.f, self.wrt_sym, nt)
 
         used = []
         for step in self.steps:
@@ -165,19 +217,22 @@ class Derivation:
                 "note": text,
                 "note_latex": note_tex,
             })
-        gradient = {"text": to_text(self.gradient, inputs) if want_text else "", "latex": tex(self.gradient)}
+        res = {"text": to_text(self.result, inputs) if want_text else "",
+               "latex": tex(self.result)}
         if "numpy" in parts:
-            from .printers.numpy import to_numpy
-            gradient["numpy"] = to_numpy(self.gradient, self.f, self.wrt_sym)
+            res["numpy"] = self.result_numpy
         doc = {
             "schema_version": SCHEMA_VERSION,
             "generator": f"texderive {__version__}",
-            "input": {"expr": self.source, "wrt": self.wrt, "let": dict(self.let)},
+            "input": {"expr": self.source, "wrt": self.wrt, "let": dict(self.let),
+                      "hessian": self.hessian},
             "function": {"text": to_text(self.f, inputs) if want_text else "", "latex": tex(self.f)},
             "rules": rules,
             "steps": steps,
-            "gradient": gradient,
+            "result": {"kind": self.result_kind, **res, "shape": self.result_shape},
         }
+        if self.result_kind == "gradient":
+            doc["gradient"] = dict(res)
         if self.check is not None:
             doc["check"] = dict(self.check)
         if self.warnings:
@@ -256,6 +311,41 @@ class Derivation:
 
 def _is_printer(notation) -> bool:
     return notation is not None and type(notation).__name__ == "LatexNotation"
+
+
+def step_lhs_latex(kind: str, f, wrt_sym, nt) -> str:
+    """The LaTeX of a step's left-hand side (``Step.lhs`` is one of ``LHS``)."""
+    from .printers import latex as L
+    if kind == "y":
+        return "y"
+    if kind == "dy":
+        return L.dy(nt)
+    if kind == "grad":
+        return L.gradient_lhs(wrt_sym, nt)
+    d = L._d(nt)                                    # the differential operator
+    vector_f = f.shape[1] == 1
+    big_f = L.name_latex("f" if vector_f else "F", "vector" if vector_f else "matrix", nt)
+    vec = r"\operatorname{vec}"
+    x = L.name_latex(wrt_sym.name, wrt_sym.kind, nt)
+    if kind == "dF":
+        return L._join(d, big_f)
+    if kind == "dvecF":
+        return d + vec + big_f
+    if kind == "J":
+        return L.name_latex("J", "matrix", nt)
+    if kind == "Fprime":
+        return r"\frac{" + L._join(d, big_f) + "}{" + L._join(d, x) + "}"
+    if kind == "d2f":
+        return L._join(d + "^2", "f")
+    if kind == "dG":
+        return d + r"\," + L.gradient_lhs(wrt_sym, nt)
+    if kind == "dvecG":
+        return d + vec + "(" + L.gradient_lhs(wrt_sym, nt) + ")"
+    if kind == "H":
+        if wrt_sym.shape == (1, 1):
+            return "f''"
+        return L.name_latex("H", "matrix", nt)
+    raise ValueError(f"bad lhs {kind!r}")
 
 
 # ---------------------------------------------------------------------------

@@ -93,6 +93,8 @@ class NumpyPrinter:
     def dim(self, d) -> str:
         if isinstance(d, int):
             return str(d)
+        if "*" in d and d not in self.dims:   # a product dimension (kron, vec)
+            return " * ".join(self.dim(f) for f in ir.dim_factors(d))
         if d not in self.dims:
             raise UnsupportedError(f"no NumPy form for the gradient: the size {d} of an I, "
                                    f"ones or zeros in it is not the size of any variable of f")
@@ -293,6 +295,46 @@ class NumpyPrinter:
             return _Code(f"1 / (1 + np.exp({_neg(a).code}))", MUL, a.form)
         return _Code(f"{_FUNCS[n.name]}({a.code})", ATOM, a.form)
 
+    # -- SPEC section 6: kron, vec, commutation -------------------------------
+    def _Vec(self, n):
+        a = self.p(n.args[0])
+        if a.form in "SVR":                 # a vector is its own vec (1-D either way)
+            return _Code(a.code, a.prec, "S" if a.form == "S" else "V")
+        return _Code(f'{a.at(ATOM)}.reshape(-1, order="F")', ATOM, "V")
+
+    def _kron_operand(self, a: _Code) -> str:
+        if a.form == "V":
+            return f"{a.at(ATOM)}.reshape(-1, 1)"
+        if a.form == "R":
+            return f"{a.at(ATOM)}.reshape(1, -1)"
+        if a.form == "S":
+            return f"np.asarray({a.code})"
+        return a.code
+
+    def _Kron(self, n):
+        a, b = self.p(n.args[0]), self.p(n.args[1])
+        code = f"np.kron({self._kron_operand(a)}, {self._kron_operand(b)})"
+        form = form_of(n.shape)
+        if form in "VR":
+            return _Code(f"{code}.ravel()", ATOM, form)
+        if form == "S":
+            return _Code(f"{code}.item()", ATOM, form)
+        return _Code(code, ATOM, form)
+
+    def _Commutation(self, n):
+        x = n.args[0]
+        r, c = x.shape
+        if r == 1 or c == 1:                # K of a vector or a scalar is the identity
+            return self._Ident(ir.Ident(ir.dim_mul(r, c)))
+        if isinstance(x, ir.Sym):
+            name = py_name(x.name)
+            return _Code(f'np.eye({name}.size)[np.arange({name}.size).reshape({name}.shape, '
+                         f'order="F").ravel()]', ATOM, "M")
+        rows, cols = self.dim(r), self.dim(c)
+        size = self.dim(ir.dim_mul(r, c))
+        return _Code(f'np.eye({size})[np.arange({size}).reshape(({rows}, {cols}), '
+                     f'order="F").ravel()]', ATOM, "M")
+
     def _D(self, n):
         raise ValueError("a differential has no NumPy form")
 
@@ -310,7 +352,7 @@ def _neg(a: _Code) -> _Code:
     return _Code(f"-({a.code})", NEG, a.form)
 
 
-def _dim_sources(f: ir.Node, grad: ir.Node, wrt: ir.Sym) -> dict:
+def _dim_sources(f: ir.Node, grad: ir.Node, wrt: ir.Sym, gradient: bool = True) -> dict:
     """Each dimension symbol -> the code of its size: from ``wrt`` if it has it, else
     from the first variable of ``f`` (then of ``grad``) that has it."""
     dims: dict = {}
@@ -327,7 +369,7 @@ def _dim_sources(f: ir.Node, grad: ir.Node, wrt: ir.Sym) -> dict:
                 dims.setdefault(d, f"{name}.shape[{axis}]")
     # a gradient has the shape of wrt: this sizes a lone I or ones whose dimension no
     # variable fixes
-    for d, w in zip(grad.shape, wrt.shape):
+    for d, w in zip(grad.shape if gradient else (), wrt.shape):
         if isinstance(d, str) and d not in dims:
             if isinstance(w, int):
                 dims[d] = str(w)
@@ -408,3 +450,34 @@ def _to_numpy(grad: ir.Node, f: ir.Node, wrt: ir.Sym) -> str:
     if form == "S":
         return f"np.array([[{out.code}]])"
     return f"{out.at(ATOM)}.reshape({'-1, 1' if form == 'V' else '1, -1'})"
+
+
+def result_numpy(node: ir.Node, f: ir.Node, wrt: ir.Sym, kind: str) -> str:
+    """The NumPy expression of a result of any kind (SPEC section 6).
+
+    A gradient has wrt's layout (:func:`to_numpy`); a Jacobian with respect to a
+    scalar has F's own layout (a vector 1-D); any other Jacobian and a Hessian are
+    2-D, except a 1x1 Hessian, which is a float.
+    """
+    if kind == "gradient":
+        return to_numpy(node, f, wrt)
+    out = NumpyPrinter(_dim_sources(f, node, wrt, gradient=False)).p(node)
+    if kind == "jacobian" and wrt.shape == (1, 1):
+        want = form_of(f.shape)
+        want = "V" if want == "R" else want           # a row F is 1-D too
+        if out.form in "VR" and want == "V" or out.form == want:
+            return out.code
+        if want == "V":
+            return f"np.ravel({out.code})"
+        if want == "M" and out.form == "S":
+            return f"np.array([[{out.code}]])"
+        return out.code
+    if kind == "hessian" and wrt.shape == (1, 1):
+        if isinstance(node, ir.Num):
+            return num_code(node.value, as_float=True)[0]
+        return out.code if out.form == "S" else f"{out.at(ATOM)}.item()"
+    if out.form == "M":
+        return out.code
+    if out.form == "S":
+        return f"np.array([[{out.code}]])"
+    return f"{out.at(ATOM)}.reshape({'-1, 1' if out.form == 'V' else '1, -1'})"

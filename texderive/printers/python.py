@@ -198,6 +198,10 @@ def render_module(derivation, header: str) -> str:
     """``--format python`` (``Derivation.to_python()``): the module for a derivation,
     ``header`` its first line (the ownership comment, as for ``numpy``)."""
     from .text import to_text
+    if derivation.result_kind != "gradient":
+        from ..errors import UnsupportedError
+        raise UnsupportedError(f"--format python does not yet write a module for a "
+                               f"{derivation.result_kind}; use --format numpy")
     return to_python(derivation.f, derivation.gradient, derivation.wrt_sym, header=header,
                      source=to_text(derivation.f))
 
