@@ -859,3 +859,12 @@ def test_a_long_display_never_breaks_after_its_statement():
     out = render(LONG, "latex", meta={"width": "column"})
     first_break = out.index("\\displaybreak[0]")
     assert out[:first_break].count("\\\\") >= 2
+
+
+def test_a_hessian_states_the_f_its_steps_differentiate():
+    import texderive
+    d = texderive.derive("x'*A*x", "x", hessian=True)
+    out = d.to_latex()
+    assert "y &= f(\\mathbf{x}) = \\mathbf{x}^\\top\\mathbf{A}\\mathbf{x}" in out and "\\nabla_{\\mathbf{x}} f" in out
+    jac = texderive.derive("A*x", "x").to_latex()          # a Jacobian names no f: F = ... as it is
+    assert "f(" not in jac

@@ -723,8 +723,8 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
 
     grad_lhs = steps[-1]["lhs"]        # the last step is the answer (read off, or symmetrised)
     function_tex = _math(function, "latex", where + "function.")
-    # y = f(w) = ...: the f that the gradient's left-hand side names, of its variable
-    var = _gradient_variable(grad_lhs)
+    # y = f(w) = ...: the f that the gradient (or a step of a Hessian) names, of its variable
+    var = next((v for v in map(_gradient_variable, [grad_lhs] + [s["lhs"] for s in steps]) if v), "")
     function_of = Tex(f"f({var})") if var else Tex("")
     function_of_text = f"f({wrt})" if var and wrt else ""
     titles, texts = meta.get("titles") or [], meta.get("texts") or []
