@@ -491,7 +491,8 @@ def test_markdown_is_for_mathjax_and_katex():
             assert macro not in out
     chain = render(SAMPLE, "markdown")
     assert "\\begin{aligned}" in chain and "\\overset{(2)}{=}" in chain
-    assert "- by (1), dA = 0 and dB = 0" in chain
+    # notes carry their math as $...$ (pandoc's pdflatex has no Unicode maths)
+    assert "- by (1), $\\mathrm{d}\\mathbf{A} = 0$ and $\\mathrm{d}\\mathbf{B} = 0$" in chain
 
 
 # --- layout: widths, breaking, frames -----------------------------------------

@@ -302,14 +302,16 @@ def kron(a: ir.Node, b: ir.Node) -> ir.Node:
 # tidy: the section-6 identities, bottom-up, then the canonical simplifier
 
 def tidy(n: ir.Node) -> ir.Node:
-    """An equal, shorter form of a Jacobian or Hessian."""
+    """An equal, shorter form of a Jacobian or Hessian: the section-6 identities, the
+    canonical simplifier, then the smallest of canon's equal forms (common factors out)."""
     for _ in range(4):
         m = canon.simplify(_tidy(n, {}))
         m = _merge_diag_sandwich(m)
         if m == n:
             break
         n = m
-    return n
+    c = _tidy(canon.compact(n, simplified=True), {})
+    return c if canon.size(c) < canon.size(n) else n
 
 
 def _tidy(n: ir.Node, memo: dict) -> ir.Node:
