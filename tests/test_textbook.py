@@ -359,3 +359,14 @@ def test_sum_of_a_row_of_column_sums_is_the_sum():
     assert d.gradient_text == "2*sum(X)*ones"
     d = derive("sum(X*ones)^2", wrt="X", check=True)
     assert d.gradient_text == "2*sum(X)*ones"
+
+
+def test_common_scalar_factors_come_out():
+    """x'*A*x/(x'*x): both terms share 1/(x'*x), as in 2*(A - R(x)*I)*x/(x'*x)."""
+    case = Case("rayleigh", "x'*A*x/(x'*x)", "x", {"x": "vector n", "A": "symmetric n"},
+                lambda v: float(v["x"] @ v["A"] @ v["x"] / (v["x"] @ v["x"])))
+    d = derive(case.expr, wrt=case.wrt, let=case.let)
+    assert d.gradient_text == "2*(A - (x'*A*x)*I/(x'*x))*x/(x'*x)"
+    code = d.to_dict()["gradient"]["numpy"]
+    assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v), code) == \
+        POINTS * DIRECTIONS
