@@ -295,6 +295,8 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
             return a
         if isinstance(a, Ones) and a.args[1] == 1 and b.shape[0] == 1:
             return tp(b)
+    if cls is HadPow and kids[0].shape == (1, 1) and kids[1].shape == (1, 1):
+        cls = Pow                                 # s .^ k of a scalar is s^k (as it parses)
     if cls is Pow:
         b, e = kids
         if isinstance(e, Num) and e.value == 1:

@@ -14,6 +14,8 @@ caret line under the expression), no traceback and no usage banner.
 from __future__ import annotations
 
 import contextlib
+import re
+import shlex
 
 import click
 
@@ -44,9 +46,10 @@ class InputError(click.ClickException):
         self.caret = caret
 
     def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        from .limits import visible       # no raw escape sequence from the input on a terminal
+        click.echo(f"Error: {visible(self.format_message())}", err=True)
         if self.caret:
-            click.echo(self.caret, err=True)
+            click.echo(visible(self.caret), err=True)
 
 
 @contextlib.contextmanager
@@ -83,6 +86,15 @@ class Declaration(click.ParamType):
         except TexderiveError as e:
             self.fail(e.message, param, ctx)
         return name, decl
+
+
+def _timeout_option(ctx, param, value):
+    from .errors import TexderiveError
+    from .limits import exact_timeout
+    try:
+        return exact_timeout(value, "the time budget")
+    except TexderiveError as e:
+        raise click.BadParameter(e.message, ctx, param) from None
 
 
 def _let_dict(pairs) -> dict:
@@ -140,7 +152,28 @@ def main():
     """
 
 
-@main.command()
+class _DeriveCommand(click.Command):
+    """``derive``: an expression that starts with ``-`` (``-logdet(X)``) is an
+    expression error (one paragraph, no usage banner), not an unknown option."""
+
+    def parse_args(self, ctx, args):
+        given = list(args)                  # click's parser consumes its list
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption:
+            known = {o for p in self.params for o in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+            for arg in given:
+                if arg == "--":
+                    break
+                if arg.startswith("-") and arg.split("=", 1)[0] not in known and \
+                        not re.fullmatch(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", arg):
+                    raise InputError(f"{arg!r} reads as an option: an expression that starts "
+                                     f"with '-' goes last, after '--' (texderive derive --wrt X "
+                                     f"-- {shlex.quote(arg)})") from None
+            raise
+
+
+@main.command(cls=_DeriveCommand)
 @click.argument("expr")
 @click.option("--wrt", required=True, metavar="NAME",
               help="the variable to differentiate with respect to")
@@ -171,8 +204,9 @@ def main():
 @click.option("--hessian", is_flag=True,
               help="the Hessian of the scalar EXPR (symmetric, in vec order) instead of its "
                    "gradient")
-@click.option("--exact-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, metavar="SECONDS", help="time budget of --exact")
+@click.option("--exact-timeout", callback=_timeout_option, default="60",
+              show_default=True, metavar="SECONDS",
+              help="time budget of --exact, at most 3600")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="write to this file (only if its content changes) instead of stdout; "
                    "- is stdout")
@@ -209,6 +243,9 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, width, title, template_di
     if width is not None:
         meta["width"] = width
     with _errors():
+        from .limits import plain_text
+        plain_text(wrt, "--wrt")
+        plain_text(title, "--title")
         if width is not None:       # before deriving: a wrong option is no reason to wait
             from .outputs import check_width
             check_width(fmt, width)

@@ -358,7 +358,9 @@ def _check_phrase(check) -> str:
         parts.append(f"{check['points']} points")
     err = check.get("max_rel_error")
     if isinstance(err, (int, float)):
-        parts.append(f"max rel error {err:.2g}")
+        from .limits import decade_bound
+        err = decade_bound(err)
+        parts.append(f"max rel error < {err:.0e}" if err > 0 else "max rel error 0")
     return ", ".join(parts)
 
 
@@ -378,7 +380,9 @@ def _checks_phrase(docs: list) -> str:
             part += f", FAILED on {failed}"
         errs = [c["max_rel_error"] for c in group if isinstance(c.get("max_rel_error"), (int, float))]
         if errs:
-            part += f", max rel error {max(errs):.2g}"
+            from .limits import decade_bound
+            top = decade_bound(max(errs))
+            part += f", max rel error < {top:.0e}" if top > 0 else ", max rel error 0"
         parts.append(part)
     missing = sum(1 for c in checks if not c)
     if missing:
