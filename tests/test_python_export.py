@@ -299,3 +299,46 @@ def test_value_and_hessian(tmp_path, expr, wrt, let, inputs, f, H):
     wrong, n = re.subn(r"^    _result = (.*)$", r"    _result = 1.001 * (\1)", d.to_python(),
                        flags=re.M)
     assert n == 1 and load_module(wrong, tmp_path).check_hessian(**inputs) > 5e-4
+
+
+def second_problems():
+    path = BENCH / "second" / "problems.json"
+    if not path.exists():
+        return []
+    return [p for p in json.loads(path.read_text(encoding="utf-8")) if not p.get("refuse_pattern")]
+
+
+SECOND = second_problems()
+
+
+@pytest.mark.parametrize("entry", SECOND, ids=[e["id"] for e in SECOND])
+def test_second_order_problems_against_hand_written_f(entry, tmp_path):
+    """The second benchmark's problems: F (f) equals the hand-written NumPy, the checker
+    says < 1e-6, and J vec(V) (v'Hw) matches a difference of the hand-written F (f)."""
+    common = bench_common()
+    d = derive(entry["expr"], entry["wrt"], entry["let"], hessian=entry["hessian"])
+    assert d.result_kind == entry["asked"]
+    mod = load_module(d.to_python(), tmp_path)
+    run = getattr(mod, f"value_and_{entry['asked']}")
+    check = getattr(mod, f"check_{entry['asked']}")
+    for point in range(2):
+        values = common.sample_point(entry, point)
+        inputs = {py(k): v for k, v in values.items()}
+        value, result = run(**common.copy_values(inputs))
+        ref = common.eval_py(entry["f_np"], common.copy_values(values))
+        close(value, np.asarray(ref, dtype=float).reshape(np.shape(value)))
+        assert check(**common.copy_values(inputs)) < 1e-6
+        x = np.asarray(values[entry["wrt"]], dtype=float)
+        rng = np.random.default_rng(point)
+        v, w, h = rng.standard_normal(x.shape), rng.standard_normal(x.shape), 1e-4
+
+        def F(t, s=0.0):
+            moved = {**common.copy_values(values), entry["wrt"]: x + t * v + s * w}
+            return vec(common.eval_py(entry["f_np"], moved))
+        if entry["asked"] == "jacobian":
+            fd = (F(h) - F(-h)) / (2 * h)
+            an = vec(result) * float(v) if x.ndim == 0 else np.asarray(result) @ vec(v)
+        else:
+            fd = ((F(h, h) - F(h, -h) - F(-h, h) + F(-h, -h)) / (4 * h * h))[0]
+            an = float(v * result * w) if x.ndim == 0 else float(vec(v) @ np.asarray(result) @ vec(w))
+        assert np.allclose(fd, an, rtol=1e-4, atol=1e-4 * (1 + np.max(np.abs(an)))), (fd, an)

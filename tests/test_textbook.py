@@ -370,3 +370,16 @@ def test_common_scalar_factors_come_out():
     code = d.to_dict()["gradient"]["numpy"]
     assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v), code) == \
         POINTS * DIRECTIONS
+
+
+def test_deck_build_warns_per_derivation_on_stderr(tmp_path):
+    deck = tmp_path / "deck.yaml"
+    deck.write_text("title: T\nformat: article\nderivations:\n"
+                    "  - title: Gaussian\n    expr: \"(x - mu)'*inv(Sigma)*(x - mu)\"\n"
+                    "    wrt: x\n", encoding="utf-8")
+    out = tmp_path / "deck.tex"
+    r = subprocess.run([sys.executable, "-m", "texderive", "build", str(deck), "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "Warning:" in r.stderr and "Gaussian" in r.stderr and "--let 'mu: vector'" in r.stderr
+    assert out.exists()

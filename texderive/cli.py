@@ -149,6 +149,8 @@ def main():
       texderive derive "log(det(X'*X))" --wrt X --format beamer -o logdet.tex
       texderive build lecture.yaml -o lecture.tex
       texderive init my-lecture && make -C my-lecture
+      texderive build paper.yaml -o generated      (format: snippets)
+      texderive bundle lecture.yaml -o lecture.zip (for Overleaf)
     """
 
 
