@@ -244,7 +244,8 @@ def test_text_output_ends_with_checked_line():
 
 def test_text_chain_aligns_equals_signs():
     lines = render(SAMPLE, "text").splitlines()
-    assert " y = tr(A*X*B)" in lines and any(l.startswith("dy = d tr(A X B)") for l in lines)
+    assert " y = f(X) = tr(A*X*B)" in lines and any(l.startswith("dy = d tr(A X B)") for l in lines)
+    assert "Gradient of y = f(X) = tr(A*X*B) with respect to X" in lines
     eq = {l.index(" = ") for l in lines if " = " in l[:5]}
     assert len(eq) == 1
 
@@ -271,8 +272,8 @@ def test_is_generated_rejects_hand_written_files(text):
 # --- escaping -----------------------------------------------------------------
 
 def test_escape_latex_is_one_pass():
-    assert escape_latex("\\") == r"\textbackslash{}"
-    assert escape_latex(r"\{}$&#^_%~<>|") == (r"\textbackslash{}\{\}\(\$\)\&\#\^{}\_\%\textasciitilde{}"
+    assert escape_latex("\\") == r"\(\backslash\)"
+    assert escape_latex(r"\{}$&#^_%~<>|") == (r"\(\backslash\)\(\{\)\(\}\)\(\$\)\&\#\^{}\_\%\textasciitilde{}"
                                                 r"\(<\)\(>\)\(|\)")
     assert isinstance(escape_latex("x"), Tex)
 
@@ -282,9 +283,9 @@ def test_hostile_free_text_is_escaped(fmt):
     meta = {"title": HOSTILE, "author": "}", "titles": [HOSTILE], "texts": ["$\\(x\\)$ \\def\\x{1} %"]}
     out = render(SAMPLE, fmt, meta=meta)
     assert "\\input{" not in out and "/etc/passwd" in out
-    assert (r"\textbackslash{}input\{/etc/passwd\} \} \{ \(\$\)x\(\$\) 100\% \#1 a\_b c\^{}d \textasciitilde{} "
-            r"\(<\)b\(>\) \(|\) \& \textbackslash{}\textbackslash{}") in out
-    assert "\\def\\x" not in out and r"\textbackslash{}def\textbackslash{}x\{1\} \%" in out
+    assert (r"\(\backslash\)input\(\{\)/etc/passwd\(\}\) \(\}\) \(\{\) \(\$\)x\(\$\) 100\% \#1 a\_b c\^{}d "
+            r"\textasciitilde{} \(<\)b\(>\) \(|\) \& \(\backslash\)\(\backslash\)") in out
+    assert "\\def\\x" not in out and r"\(\backslash\)def\(\backslash\)x\(\{\)1\(\}\) \%" in out
 
 
 def test_hostile_text_in_markdown_and_text():
@@ -306,7 +307,7 @@ def test_plain_strings_made_in_a_template_are_escaped(tmp_path):
     (tmp_path / "latex.tex.jinja").write_text(r"\VAR{docs[0].function ~ '!'}|\VAR{docs[0].function}" + "\n")
     out = render(SAMPLE, "latex", template_dir=tmp_path)
     body = out.split("\n")[1]
-    assert body.startswith(r"\textbackslash{}operatorname\{tr\}")
+    assert body.startswith(r"\(\backslash\)operatorname\(\{\)tr\(\}\)")
     assert body.endswith(r"|\operatorname{tr}(\mathbf{A}\mathbf{X}\mathbf{B})")
 
 
@@ -416,14 +417,14 @@ def test_snippet_numbers_rules_over_equals_and_has_no_rules_block():
     assert "\\label" not in out and "\\eqref" not in out and "\\tag{" not in out
     assert "\\tag*{\\small by \\((1)\\), \\(\\mathrm{d}\\mathbf{A} = 0\\) and \\(\\mathrm{d}\\mathbf{B} = 0\\)}" in out
     rows = out.split("\\begin{align*}\n")[1].split("\n\\end{align*}")[0].split(" \\\\\n")
-    assert rows[0] == "y &= \\operatorname{tr}(\\mathbf{A}\\mathbf{X}\\mathbf{B})"
+    assert rows[0] == "y &= f(\\mathbf{X}) = \\operatorname{tr}(\\mathbf{A}\\mathbf{X}\\mathbf{B})"
     assert rows[1].startswith("\\mathrm{d}y &= \\mathrm{d}\\operatorname{tr}")
     assert rows[2].startswith("  &\\overset{(4)}{=} \\operatorname{tr}(\\mathrm{d}(")
     assert rows[6].startswith("\\nabla_{\\mathbf{X}} f &= (\\mathbf{B}\\mathbf{A})^\\top")
     assert len(rows) == 1 + len(SAMPLE["steps"])
 
 
-@pytest.mark.parametrize("fmt", ["standalone", "article", "beamer", "deck"])
+@pytest.mark.parametrize("fmt", ["standalone", "article", "deck"])
 def test_documents_with_a_rules_block_cite_it(fmt):
     out = render([SAMPLE, LS], fmt)
     labels = re.findall(r"\\tag\{(\d+)\}\\label\{([^}]*)\}", out)
@@ -433,6 +434,26 @@ def test_documents_with_a_rules_block_cite_it(fmt):
     assert cited and cited <= {label for _, label in labels}
     assert "\\overset{\\eqref{td:rule:product}}{=}" in out
     assert "\\overset{(" not in out
+
+
+def test_frames_for_input_number_rules_without_labels():
+    """Several --format beamer files share one deck: no \\label at all; every
+    number is \\tdR{ID}{N} with N this file's number, over "=", in the notes
+    and in the rules frame alike (texderive.sty may renumber them together)."""
+    for style in ("chain", "steps"):
+        out = render([SAMPLE, LS], "beamer", style=style)
+        assert "\\label" not in out and "\\eqref" not in out
+        numbers = dict(re.findall(r"\\tdRegister\{([^}]*)\}\{(\d+)\}", out))
+        assert numbers == {"constant": "1", "product": "2", "transpose": "3", "trace": "4", "cyclic": "6"}
+        cited = re.findall(r"\\tdR\{([^}]*)\}\{(\d+)\}", out)
+        assert cited and all(numbers[rid] == n for rid, n in cited)
+        assert re.findall(r"\\tag\{\\tdR\{([^}]*)\}\{(\d+)\}\}", out) == sorted(numbers.items(), key=lambda kv: int(kv[1]))
+        # no bare number is left in a note or over "="
+        assert not re.search(r"\\\(\(\d+\)\\\)|\\overset\{\(\d", out)
+        assert out.index("\\providecommand\\tdR[2]{#2}") < out.index("\\tdRegister{") < out.index("\\tdFileRules{")
+    chain = render(SAMPLE, "beamer")
+    assert "\\overset{(\\tdR{product}{2})}{=}" in chain
+    assert "by \\((\\tdR{trace}{4})\\)" in chain
 
 
 def test_steps_style_in_a_paper():
@@ -492,7 +513,7 @@ def test_long_rows_are_broken_before_a_plus_or_minus():
     (r"-a + (b - c)", [3, 8]),
     (r"\left(a + b\right) - {c + d}", [19]),
     (r"a^{-1} + b_{x+y} - \frac{a+b}{2}", [7, 17]),
-    (r"a = -b + c", [7]),
+    (r"a = -b + c", [2, 7]),                  # before a top-level "=" too (y = f(x) = ...)
     (r"a \odot -b + c", [11]),
 ])
 def test_break_points_at_plus_and_minus(latex, points):
@@ -511,7 +532,7 @@ def test_break_points_between_factors_keep_operators_whole():
 
 def test_a_long_derivation_continues_on_further_frames():
     out = render(beamer_notation(LONG), "beamer", meta={"titles": ["Example. Ratio"]})
-    titles = re.findall(r"\\begin\{frame\}\{([^}]*)\}", out)
+    titles = re.findall(r"\\begin\{frame\}\[[^]]*\]\{([^}]*)\}", out)
     assert titles[0] == "Basic rules" and titles[1] == "Example. Ratio"
     assert len(titles) >= 4 and all(t == "Example. Ratio (cont.)" for t in titles[2:])
     frames = out.split("\\begin{frame}")[2:]
@@ -537,8 +558,8 @@ def test_deck_is_a_classic_beamer_document():
     out = render([beamer_notation(d) for d in DOCS.values()], "deck", meta=DECK_META)
     for line in ("\\documentclass{beamer}", "\\usetheme{default}", "\\setbeamertemplate{navigation symbols}{}",
                  "\\setbeamertemplate{itemize items}[triangle]", "\\title{Matrix derivatives by the differential}",
-                 "\\date{}", "  \\titlepage", "\\begin{frame}{Basic rules}",
-                 "    \\item Find \\(\\nabla_{\\mathbf{x}} f\\) for \\(y = \\|\\mathbf{A}\\mathbf{x} - \\mathbf{b}\\|_2^2\\)",
+                 "\\date{}", "  \\titlepage", "\\begin{frame}[t,allowframebreaks]{Basic rules}",
+                 "    \\item Find \\(\\nabla_{\\mathbf{x}} f\\) for \\(y = f(\\mathbf{x}) = \\|\\mathbf{A}\\mathbf{x} - \\mathbf{b}\\|_2^2\\)",
                  "    \\item Given constant matrices A and B.", "\\end{document}"):
         assert line in out.split("\n"), line
     assert out.count("\\label{td:rule:") == 8
@@ -558,7 +579,12 @@ def test_sty_provides_commands_and_never_overrides():
     assert first_line(text) .startswith(f"% generated by texderive {__version__}")
     for name in ("\\tr", "\\dd", "\\T", "\\grad"):
         assert f"\\providecommand{{{name}}}" in text
-    assert "\\newcommand" not in text and "\\renewcommand" not in text and "\\def\\" not in text
+    # the shorthands never override; only the opt-in [sharedrules] block defines
+    # texderive's own rule-number macros outright
+    shorthands, _, shared = text.partition("\\iftd@shared\n")
+    assert "\\newcommand" not in shorthands and "\\renewcommand" not in text and "\\def\\" not in shorthands
+    assert shared and all(name in shared for name in ("\\def\\tdR#1#2", "\\def\\tdRegister#1#2#3#4",
+                                                      "\\newcommand\\texderiverules"))
     assert (templates_dir() / "texderive.sty").read_text(encoding="utf-8") in text
 
 
@@ -628,3 +654,218 @@ def test_rules_blocks_list_numbered_rules_only():
     out = render(doc, "standalone")
     assert "\\tag{" not in out and "The rules of the differential" not in out
     assert "Basic rules" not in render(doc, "beamer")
+
+
+# --- width (SPEC section 7) -----------------------------------------------------
+
+@pytest.mark.parametrize("value, points", [
+    ("column", 220.0), ("text", 345.0), ("3.5in", 252.945), ("252pt", 252.0), ("250bp", 250.9375),
+    ("8cm", 227.622), ("80mm", 227.622), ("300 pt", 300.0), (".5in", None),
+])
+def test_width_values(value, points):
+    if points is None:
+        with pytest.raises(TexderiveError, match="between"):
+            layout.parse_width(value)
+    else:
+        assert layout.parse_width(value) == pytest.approx(points, abs=1e-3)
+
+
+@pytest.mark.parametrize("value", ["", "wide", "3.5", "3.5 furlong", "-3in", "3in!", "1e2pt", None, 220])
+def test_bad_widths_say_what_is_allowed(value):
+    with pytest.raises(TexderiveError, match="column .*text .*pt, bp, in, cm or mm"):
+        layout.parse_width(value)
+
+
+@pytest.mark.parametrize("fmt", ["beamer", "deck", "markdown", "text"])
+def test_formats_without_a_width_refuse_one(fmt):
+    with pytest.raises(TexderiveError, match=f"not to {fmt}"):
+        render(SAMPLE, fmt, meta={"width": "column"})
+
+
+def test_width_breaks_every_row_to_the_width():
+    for width in ("column", "2.6in", "text"):
+        points = layout.parse_width(width)
+        for doc in (LONG, LS):
+            rows = render_module._view([doc], "latex", "chain", False, {"width": width})["docs"][0]["rows"]
+            lhs_w = max(math_width(r["lhs"]) for r in rows)
+            for row in rows:
+                used = lhs_w + (math_width(row["rel"]) if row["rel"] else 16.0) + math_width(row["math"])
+                assert used <= points, (width, row["math"])
+    narrow = render(LONG, "latex", meta={"width": "column"})
+    assert narrow.count("\\\\") > render(LONG, "latex").count("\\\\")
+    assert render(LONG, "latex", meta={"width": "text"}) == render(LONG, "latex")
+    assert render(LONG, "latex", meta={"width": "column"}) == render(LONG, "latex", meta={"paper": "twocolumn"})
+    # a standalone document is set to the width it was laid out for
+    assert "\\setlength{\\textwidth}{220.00pt}" in render(LONG, "standalone", meta={"width": "column"})
+    assert "\\setlength{\\textwidth}" not in render(LONG, "standalone")
+
+
+def test_rows_break_outside_brackets_first():
+    norm = r"\log\det(\mathbf{X}) + \|\mathbf{A}\mathbf{X}\mathbf{b} - \mathbf{c}\|^{2} + \operatorname{tr}(\mathbf{X}^{-1}\mathbf{B})"
+    lines = [line for line, _ in layout.break_math(norm, 140, 120)]
+    assert len(lines) == 2 and lines[1].startswith("+ \\operatorname{tr}")      # never inside the norm
+    assert [(norm[p:p + 2], depth) for p, kind, depth in layout.break_points(norm) if kind == 0] == \
+        [("+ ", 0), ("- ", 1), ("+ ", 0)]
+    # a product of Hadamard factors breaks before an operator, not inside (X w)
+    had = (r"\operatorname{sum}(\exp((-\mathbf{y}) \odot (\mathbf{X}\mathbf{w})) \odot \mathbf{y} "
+           r"\oslash (\mathbf{1} + \exp((-\mathbf{y}) \odot (\mathbf{X}\mathbf{w}))))")
+    lines = [line for line, _ in layout.break_math(had, 150, 150)]
+    assert len(lines) > 1 and all(line.startswith(("\\odot", "\\oslash")) for line in lines[1:])
+
+
+def test_sized_brackets_become_big_pairs_to_break():
+    row = (r"\operatorname{tr}\left(\frac{1}{2}\mathbf{A}\mathbf{X}\mathbf{B}\mathbf{C}\mathbf{D}"
+           r" + \mathbf{E}\mathbf{F}\mathbf{G}\mathbf{H}\mathbf{I}\mathbf{J}\right)")
+    lines = [line for line, _ in layout.break_math(row, 100, 100)]
+    assert len(lines) == 2 and "\\left" not in "".join(lines) and "\\right" not in "".join(lines)
+    assert "".join(lines).count("\\biggl(") == "".join(lines).count("\\biggr)") == 1
+    assert layout.break_math(row, 400, 400) == [(row, pytest.approx(math_width(row)))]   # fits: untouched
+
+
+def test_cli_width_option(tmp_path):
+    from click.testing import CliRunner
+    from texderive import cli
+    runner = CliRunner()
+    ok = runner.invoke(cli.main, ["derive", "norm(A*x - b)^2 + tr(A*x*x')", "--wrt", "x", "--no-check",
+                                  "--width", "column"])
+    assert ok.exit_code == 0 and ok.output.count("\\quad{}") >= 1
+    for fmt in ("beamer", "markdown", "text", "json", "numpy", "python"):
+        target = tmp_path / f"out-{fmt}"
+        bad = runner.invoke(cli.main, ["derive", "tr(X)", "--wrt", "X", "--format", fmt, "--width", "column",
+                                       "-o", str(target)])
+        assert bad.exit_code == 2 and f"not to {fmt}" in bad.output and "Traceback" not in bad.output
+        assert not target.exists()
+    bad = runner.invoke(cli.main, ["derive", "tr(X)", "--wrt", "X", "--width", "9parsec"])
+    assert bad.exit_code == 2 and "bad width '9parsec'" in bad.output
+
+
+def test_every_derivation_frame_starts_at_the_top():
+    for style in ("chain", "steps"):
+        out = render(beamer_notation(LONG), "beamer", style=style)
+        frames = re.findall(r"\\begin\{frame\}(\[[^]]*\])?\{([^}]*)\}", out)
+        # at the top, and broken again by LaTeX (never cut off) where a taller theme needs it
+        assert len(frames) >= 3 and all(opt == "[t,allowframebreaks]" for opt, _ in frames)
+        assert out.count("\\allowdisplaybreaks") == len(frames) - 1        # the rules frame's align* stays whole
+        assert out.count("{\\setbeamertemplate{frametitle continuation}[from second]%") == len(frames)
+        # a step's continued rows stay with it
+        assert style == "steps" or re.search(r"\\\\\*\n  &\\quad", out) and not re.search(r"\\\\\n  &\\quad", out)
+    reveal = render(beamer_notation(LONG), "beamer", reveal=True)
+    assert "allowframebreaks]{Example" not in reveal and "\\begin{frame}[t]{Example" in reveal
+
+
+def test_the_function_is_named_before_its_gradient():
+    """y = f(w) = ...: the f of the final nabla_w f is stated first, in every format."""
+    assert "y &= f(\\mathbf{x}) = \\|\\mathbf{A}\\mathbf{x} - \\mathbf{b}\\|_2^2" in render(LS, "latex")
+    assert "for \\(y = f(\\mathbf{X}) = \\operatorname{tr}" in render(SAMPLE, "standalone")
+    assert "for $y = f(\\mathbf{X}) = \\operatorname{tr}" in render(SAMPLE, "markdown")
+    partial = copy.deepcopy(SAMPLE)
+    for step in partial["steps"]:
+        step["lhs"] = step["lhs"].replace("\\nabla_{\\mathbf{X}} f", "\\frac{\\partial f}{\\partial \\mathbf{X}}")
+    assert "y &= f(\\mathbf{X}) = " in render(partial, "latex")
+    # a left-hand side that names no f (a Jacobian, a Hessian): the function alone
+    other = copy.deepcopy(SAMPLE)
+    for step in other["steps"]:
+        step["lhs"] = step["lhs"].replace("\\nabla_{\\mathbf{X}} f", "\\nabla_{\\mathbf{X}}^{2} f")
+    out = render(other, "latex")
+    assert "y &= \\operatorname{tr}" in out and "f(" not in out
+
+
+# --- deck text with maths (SPEC section 7) ----------------------------------------
+
+def _deck_text(text, notation="", expr="tr(X)", fmt="beamer"):
+    from texderive.deck import build, loads
+    head = f"format: {fmt}\ncheck: none\n{notation}derivations:\n"
+    return build(loads(head + f"  - text: {text}\n    expr: {expr}\n    wrt: X\n", "deck.yaml"))
+
+
+def test_deck_text_maths_is_printed_in_the_deck_notation():
+    out = _deck_text('"`Y = X\'X` is symmetric; `dy = g\' dx` and `lambda >= 0`, {-1, +1} & 50%"',
+                     notation="notation: {transpose: T, bold: bm}\n")
+    line = next(l for l in out.splitlines() if "is symmetric" in l)
+    assert line == (r"    \item \(\bm{Y} = \bm{X}^T\bm{X}\) is symmetric; \(\operatorname{d}y = \bm{g}^T"
+                    r"\operatorname{d}\bm{x}\) and \(\lambda \ge 0\), \(\{\)-1, +1\(\}\) \& 50\%")
+    article = _deck_text('"`Sigma <= 2*I`, `dSigma`"', notation="let: {Sigma: symmetric n}\n", fmt="article")
+    assert r"\(\bm{\Sigma} \le 2\mathbf{I}\), \(\mathrm{d}\bm{\Sigma}\)" in article
+    # y is the function's value unless the derivation has a variable y
+    assert r"\(y\)" in _deck_text('"`y`"')
+    assert r"\(\mathbf{y}\)" in _deck_text('"`y`"', expr="sum(y .* (X*w))")
+    # a lone backtick is text, as before
+    assert "it`s" in _deck_text('"it`s"')
+
+
+@pytest.mark.parametrize("text, where, message", [
+    # the column of the end of `A*(x`, where the parser found the bracket open
+    ('"see `A*(x` here"', "deck.yaml:4:21:", "'(' at col 3 is not closed"),
+    ("'`x = `'", "deck.yaml:4:15:", "a relation needs an expression on each side"),
+    # escapes or folding: the line, and the column within the text
+    ('"`\\\\input{/etc/passwd}`"', "deck.yaml:4:", "unexpected character '\\\\' (in the maths `\\input"),
+    ('>-\n      folded text\n      with `A*(x` in it', "deck.yaml:4:", "at col 23 of the text"),
+])
+def test_deck_text_maths_errors_name_line_and_column(text, where, message):
+    with pytest.raises(TexderiveError) as info:
+        _deck_text(text)
+    assert str(info.value.message).startswith(where) and message in info.value.message
+    assert "derivation 1" in info.value.message and "text:" in info.value.message
+
+
+# --- Unicode in free text (issue 12 item 4) ----------------------------------------
+
+UNICODE_META = {"title": "Gradients — α, ∇, ≤ and “quotes”", "subtitle": "x ∈ R, λ ≥ 0, ‘single’ – dash …",
+                "author": "José Ñúñez", "titles": ["Gaussian in Σ"], "texts": ["Σ ≻ 0, X⁻¹ and Xᵀ"]}
+
+
+def test_unicode_free_text_becomes_macros_every_engine_reads():
+    for fmt in ("deck", "article", "standalone", "beamer"):
+        out = render(SAMPLE, fmt, meta=UNICODE_META)
+        body = out.split("\n", 1)[1]
+        # no raw Greek, maths symbol, dash or curly quote reaches the LaTeX
+        assert not re.search(r"[α∇≤“”‘’—–…Σ≻⁻ᵀ∈λ≥]", body), fmt
+    deck = render(SAMPLE, "deck", meta=UNICODE_META)
+    assert r"\title{Gradients --- \(\alpha\), \(\nabla\), \(\le\) and ``quotes''}" in deck
+    assert r"\author{José Ñúñez}" in deck
+    assert r"\item \(\Sigma\) \(\succ\) 0, X\(^{-}\)\(^1\) and X\(^\top\)" in deck
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({"title": "smile 😀"}, "title: the character '😀' (U+1F600 GRINNING FACE) at col 7"),
+    ({"author": "山田"}, "author: the character '山' (U+5C71 CJK UNIFIED IDEOGRAPH-5C71) at col 1"),
+    ({"titles": ["x ∈ ℝ"]}, "the title: the character 'ℝ' (U+211D DOUBLE-STRUCK CAPITAL R) at col 5"),
+])
+def test_characters_latex_cannot_set_are_refused_by_name(meta, message):
+    for fmt in ("deck", "standalone", "beamer"):
+        with pytest.raises(TexderiveError) as info:
+            render(SAMPLE, fmt, meta=meta)
+        assert info.value.message.startswith(message)
+    assert "😀" in render(SAMPLE, "markdown", meta={"titles": ["smile 😀"]})      # the web has the fonts
+
+
+def test_a_note_wider_than_the_line_wraps_in_a_box():
+    doc = copy.deepcopy(SAMPLE)
+    doc["steps"][-1]["note_latex"] = "a note that goes on and on, " * 6 + r"with \(\mathbf{X}\) in it"
+    for fmt, width in (("latex", "column"), ("latex", None), ("beamer", None)):
+        meta = {"width": width} if width else {}
+        out = render(beamer_notation(doc) if fmt == "beamer" else doc, fmt, meta=meta)
+        assert r"\parbox[t]{0.8\linewidth}{\raggedleft a note that goes on" in out
+    assert r"\parbox" not in render(SAMPLE, "latex", meta={"width": "column"})
+    # the rows of a note of several lines count in a frame's height
+    rows = render_module._view([beamer_notation(doc)], "beamer", "chain", False, {})["docs"][0]["rows"]
+    assert rows[-1]["tall"] and rows[-1]["note_lines"] >= 2
+
+
+def test_a_long_display_never_breaks_after_its_statement():
+    """No orphan "y = ..." at a page foot: the first two rows stay together."""
+    rows = render_module._view([LONG], "latex", "chain", False, {"width": "column"})["docs"][0]["rows"]
+    assert len(rows) > 8 and any(r["breakable"] for r in rows)
+    assert not rows[0]["breakable"] and not rows[1]["breakable"]
+    out = render(LONG, "latex", meta={"width": "column"})
+    first_break = out.index("\\displaybreak[0]")
+    assert out[:first_break].count("\\\\") >= 2
+
+
+def test_a_hessian_states_the_f_its_steps_differentiate():
+    import texderive
+    d = texderive.derive("x'*A*x", "x", hessian=True)
+    out = d.to_latex()
+    assert "y &= f(\\mathbf{x}) = \\mathbf{x}^\\top\\mathbf{A}\\mathbf{x}" in out and "\\nabla_{\\mathbf{x}} f" in out
+    jac = texderive.derive("A*x", "x").to_latex()          # a Jacobian names no f: F = ... as it is
+    assert "f(" not in jac

@@ -193,6 +193,9 @@ class _DeriveCommand(click.Command):
               help="chain: one chain of equalities with numbered rules over the = signs; "
                    "steps: one line per step with its justification")
 @click.option("--reveal", is_flag=True, help="beamer: uncover the derivation line by line")
+@click.option("--width", default=None, metavar="column|text|LENGTH",
+              help="latex, standalone: the width to break the display to: column (220pt, a "
+                   "two-column paper), text (345pt, the default) or a length such as 3.5in")
 @click.option("--title", default="", help="title of the frame or document")
 @click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
               help="a folder of *.tex.jinja templates that override the packaged ones")
@@ -212,7 +215,7 @@ class _DeriveCommand(click.Command):
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
 @_notation_options
-def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_check, exact,
+def derive(expr, wrt, lets, latex, fmt, style, reveal, width, title, template_dir, no_check, exact,
            hessian, exact_timeout, output, force, **notation):
     """Derive the gradient of the scalar EXPR with respect to --wrt.
 
@@ -239,10 +242,15 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_c
     entry = Entry(expr=expr, wrt=wrt, title=title, let=_let_dict(lets), latex=latex,
                   hessian=hessian)
     meta = {"title": title} if title else {}
+    if width is not None:
+        meta["width"] = width
     with _errors():
         from .limits import plain_text
         plain_text(wrt, "--wrt")
         plain_text(title, "--title")
+        if width is not None:       # before deriving: a wrong option is no reason to wait
+            from .outputs import check_width
+            check_width(fmt, width)
         text = render_document([entry], fmt, notation=notation, style=style, reveal=reveal,
                                check="none" if no_check else "exact" if exact else "numeric",
                                exact_timeout=exact_timeout, template_dir=template_dir, meta=meta,
