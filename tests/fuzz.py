@@ -824,6 +824,7 @@ def run_case(case: Case, timeout: float = STAGE_TIMEOUT, check: bool = True,
             key = (d.f, d.result, d.wrt_sym)
             kind_kw = {} if d.result_kind == "gradient" else {
                 "kind": d.result_kind, "numpy": d.result_numpy}
+            from texderive.check import UNDERFLOW
             result = _CHECK_CACHE.get(key)
             if result is None:
                 t1 = time.perf_counter()
@@ -831,6 +832,8 @@ def run_case(case: Case, timeout: float = STAGE_TIMEOUT, check: bool = True,
                     result = timed(lambda: numeric_check(d.f, d.result, d.wrt_sym, **kind_kw))
                 except TexderiveError as exc:
                     result = {"refused": exc.message, "cls": type(exc).__name__}
+                if result.get("reason") == UNDERFLOW:    # the check cannot tell: a refusal
+                    result = {"refused": UNDERFLOW, "cls": "CheckError"}
                 if confirm and "refused" not in result and not result.get("passed"):
                     if heartbeat:
                         heartbeat()

@@ -20,8 +20,8 @@ import numpy as np
 from hypothesis import assume, event, given, note, settings
 from hypothesis import strategies as st
 
-from test_properties import (LET, VARIABLES, _mentions, as_2d, assume_tame, eval_numpy, exprs,
-                             join, problems, sample_point)
+from test_properties import (LET, VARIABLES, _anchored, _mentions, as_2d, assume_tame,
+                             eval_numpy, exprs, join, problems, sample_point)
 from texderive import TexderiveError, derive
 
 EXAMPLES = 450
@@ -35,7 +35,9 @@ def vec(a):
 @st.composite
 def jacobian_problems(draw, depth: int = 3):
     shape = draw(st.sampled_from(F_SHAPES))
-    e = draw(exprs(shape, depth))
+    # F's own sizes must be fixed by its content: ones*Y alone may be 1xp (issue 12's I,
+    # ones and zeros are drawn anywhere by exprs)
+    e = _anchored(draw, draw(exprs(shape, depth)))
     present = [n for n in VARIABLES if _mentions(e.text, n)]
     assume(present)
     wrt = draw(st.sampled_from(present))

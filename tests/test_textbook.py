@@ -359,3 +359,27 @@ def test_sum_of_a_row_of_column_sums_is_the_sum():
     assert d.gradient_text == "2*sum(X)*ones"
     d = derive("sum(X*ones)^2", wrt="X", check=True)
     assert d.gradient_text == "2*sum(X)*ones"
+
+
+def test_common_scalar_factors_come_out():
+    """x'*A*x/(x'*x): both terms share 1/(x'*x), as in 2*(A - R(x)*I)*x/(x'*x)."""
+    case = Case("rayleigh", "x'*A*x/(x'*x)", "x", {"x": "vector n", "A": "symmetric n"},
+                lambda v: float(v["x"] @ v["A"] @ v["x"] / (v["x"] @ v["x"])))
+    d = derive(case.expr, wrt=case.wrt, let=case.let)
+    assert d.gradient_text == "2*(A - (x'*A*x)*I/(x'*x))*x/(x'*x)"
+    code = d.to_dict()["gradient"]["numpy"]
+    assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v), code) == \
+        POINTS * DIRECTIONS
+
+
+def test_deck_build_warns_per_derivation_on_stderr(tmp_path):
+    deck = tmp_path / "deck.yaml"
+    deck.write_text("title: T\nformat: article\nderivations:\n"
+                    "  - title: Gaussian\n    expr: \"(x - mu)'*inv(Sigma)*(x - mu)\"\n"
+                    "    wrt: x\n", encoding="utf-8")
+    out = tmp_path / "deck.tex"
+    r = subprocess.run([sys.executable, "-m", "texderive", "build", str(deck), "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "Warning:" in r.stderr and "Gaussian" in r.stderr and "--let 'mu: vector'" in r.stderr
+    assert out.exists()

@@ -295,6 +295,8 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
             return a
         if isinstance(a, Ones) and a.args[1] == 1 and b.shape[0] == 1:
             return tp(b)
+    if cls is HadPow and kids[0].shape == (1, 1) and kids[1].shape == (1, 1):
+        cls = Pow                                 # s .^ k of a scalar is s^k (as it parses)
     if cls is Pow:
         b, e = kids
         if isinstance(e, Num) and e.value == 1:
@@ -903,7 +905,8 @@ def factor(n: ir.Node) -> ir.Node:
         suf += 1
     left = lists[0][:pre]
     right = lists[0][len(lists[0]) - suf:] if suf else []
-    if not left and not right and g == 1:
+    common, scalars = _common_scalars(scalars)
+    if not left and not right and g == 1 and not common:
         return n
     mids = [fs[pre:len(fs) - suf] for _, fs in parts]
     shapes = {mul(*m).shape for m in mids if m}
@@ -923,9 +926,39 @@ def factor(n: ir.Node) -> ir.Node:
     try:
         inner = add(*inner_terms)
         inner = factor(inner) if isinstance(inner, Add) else inner
-        return mul(Num(g), *left, inner, *right)
+        return order_scalars(mul(Num(g), *common, *left, inner, *right))
     except ValueError:
         return n
+
+
+def _common_scalars(scalars: list) -> tuple:
+    """(common, rest): the scalar factors every term has, to the smallest power of one sign
+    (``s/(x'*x)`` and ``t/(x'*x)^2`` share ``1/(x'*x)``), and each term's remaining ones."""
+    if len(scalars) < 2 or not all(scalars):
+        return [], scalars
+    powers = []
+    for sc in scalars:
+        d = {}
+        for f in sc:
+            b, k = _scalar_base(f)
+            d[b] = d.get(b, Fraction(0)) + k
+        powers.append(d)
+    common = []
+    for b in powers[0]:
+        ks = [d.get(b) for d in powers]
+        if any(k is None or k == 0 for k in ks) or len({k > 0 for k in ks}) != 1:
+            continue
+        kc = min(ks, key=abs)
+        common.append((b, kc))
+        for d in powers:
+            d[b] -= kc
+    if not common:
+        return [], scalars
+
+    def power(b, k):
+        return b if k == 1 else Pow(b, Num(k))
+    rest = [[power(b, k) for b, k in d.items() if k != 0] for d in powers]
+    return [power(b, k) for b, k in common], rest
 
 
 def factor_groups(n: ir.Node, key) -> ir.Node:

@@ -69,9 +69,18 @@ TRIES = 3                 # draws per strategy before the next one
 DIRECTIONS = 2            # random directions per point
 MARGIN = 1e-3             # distance kept from the edge of a domain (log, sqrt, 1/x, abs)
 MAX_ENTRIES = 250_000     # a declared size past this is refused (a 500x500 matrix is fine)
+#: The numeric check's budget at declared sizes: floating-point operations of all its
+#: evaluations (about 10 s here) and bytes of one evaluation's intermediate arrays.
+MAX_FLOPS = 2e10
+MAX_BYTES = 1 << 30
+_EVALS_F, _EVALS_G = 160, 12   # f and gradient evaluations of one check (points x stencils)
 EXACT_MAX_SIZE = 6        # the exact check leaves larger declared sizes undecided
 ROUGH = 1e-6              # a finite difference less certain than this: the point is skipped
 NO_POINT = "no point found where f is defined"
+#: Below this, values are near the subnormal range: finite differences of them say nothing.
+TINY = 1e-250
+UNDERFLOW = ("f and its derivative underflow (below 1e-250) at every point tried, so finite "
+             "differences cannot check the gradient there")
 
 
 # ---------------------------------------------------------------------------
@@ -362,14 +371,64 @@ def _too_large(f: ir.Node, limit: int):
     return None
 
 
+def _structurally_zero(grad) -> bool:
+    return isinstance(grad, ir.Zeros) or grad == ir.Num(0)
+
+
+def _size(d, sizes: dict) -> int:
+    if isinstance(d, int):
+        return d
+    total = 1
+    for part in str(d).split("*"):
+        total *= int(part) if part.isdigit() else int(sizes.get(part, 5))
+    return total
+
+
+def _work(roots, sizes: dict) -> tuple:
+    """(flops, bytes) of evaluating ``roots`` once at ``sizes``: n^3 for an inverse, a
+    determinant or a power, r*k*c per product, r*c for the rest."""
+    flops = nbytes = 0
+    for n in _unique_nodes(*roots):
+        r, c = (_size(d, sizes) for d in n.shape)
+        nbytes += 8 * r * c
+        if isinstance(n, (ir.Inverse, ir.Det, ir.LogDet, ir.MatPow)):
+            k = _size(n.children[0].shape[0], sizes) if n.children else r
+            flops += k ** 3 * (2 * n.args[1].bit_length() if isinstance(n, ir.MatPow) else 1)
+        elif isinstance(n, ir.MatMul):
+            for a in n.children:
+                flops += r * _size(a.shape[1], sizes) * c
+        else:
+            flops += r * c
+    return flops, nbytes
+
+
+def check_budget(f, grad, sizes: dict) -> None:
+    """Refuse (CheckError) a numeric check whose time or memory at ``sizes`` is past
+    :data:`MAX_FLOPS` / :data:`MAX_BYTES` (issue 12: 53 s and 3.4 GB for 30 inverses of
+    500x500), saying how to check it: smaller declared sizes, or --no-check."""
+    ff, fb = _work([f], sizes)
+    gf, gb = _work([grad], sizes)
+    flops, nbytes = _EVALS_F * ff + _EVALS_G * gf, max(fb, gb)
+    if flops > MAX_FLOPS or nbytes > MAX_BYTES:
+        what = f"about {flops:.0e} operations" if flops > MAX_FLOPS else \
+            f"about {nbytes / 2**30:.1f} GB"
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(sizes.items())) or "as declared"
+        raise CheckError(f"the numeric check at the declared sizes ({shown}) would need {what}, "
+                         f"past its budget ({MAX_FLOPS:.0e} operations, "
+                         f"{MAX_BYTES // 2**30} GB): declare smaller sizes (or none: "
+                         "symbolic sizes are checked small) to check it, or use --no-check")
+
+
 def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
     big = _too_large(f, MAX_ENTRIES)
     if big:
         raise CheckError(f"the declared sizes are too large for the numeric check ({big})")
-    undefined_grad = None
+    undefined_grad = underflowed = None
     for sizes in _assignments(_dims_of(f), rng):
+        check_budget(f, grad, sizes)
         prob = _Problem(f, grad, wrt, sizes)
         errors, asym, found, attempts, rough = [], 0.0, 0, 0, []
+        underflow, zero = 0, _structurally_zero(grad)
         while found < points and attempts < 4 * points:
             attempts += 1
             hit = prob.search(rng)
@@ -385,17 +444,24 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
             if not np.all(np.isfinite(g)):
                 undefined_grad = sizes
                 continue
-            floor = 1e-6 * (1.0 + abs(fv))
-            errs, smooth = [], True
+            # relative to f itself: a floor of 1e-6 absolute would pass any gradient of an
+            # f of 1e-130 (issue 12); TINY keeps the all-zero derivative of a constant
+            floor = 1e-6 * abs(fv) + TINY
+            errs, smooth, informative = [], True, False
             for _ in range(DIRECTIONS):
                 v = _direction(wrt, want, rng)
                 fd = _directional(prob, values, v, fv)
                 if fd is None:
                     break
-                errs.append(_rel(fd[0], fd[1], float(np.sum(g * v)), floor))
+                ana = float(np.sum(g * v))
+                informative = informative or max(abs(fd[0]), abs(ana)) > TINY
+                errs.append(_rel(fd[0], fd[1], ana, floor))
                 # finite differences are unreliable here (f varies too fast): another point
                 smooth = smooth and fd[1] <= ROUGH * max(abs(fd[0]), floor)
             else:
+                if not informative and not zero:
+                    underflow += 1      # f underflows here: 0 = 0 proves nothing (issue 12)
+                    continue
                 if not smooth:
                     rough.append(errs)
                     continue
@@ -412,6 +478,10 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
                 reason = (f"the gradient with respect to the symmetric {wrt.name} is not "
                           f"symmetric (SPEC: G = (H + H')/2)")
             return _result(found, min(max(errors + [asym]), 2.0), seed, sizes, reason)
+        if underflow and underflowed is None:
+            underflowed = sizes
+    if underflowed is not None:
+        return _result(0, 2.0, seed, underflowed, UNDERFLOW)
     if undefined_grad is not None:
         return _result(0, 2.0, seed, undefined_grad,
                        "the gradient is not finite at points where f is defined")

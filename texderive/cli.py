@@ -14,6 +14,8 @@ caret line under the expression), no traceback and no usage banner.
 from __future__ import annotations
 
 import contextlib
+import re
+import shlex
 
 import click
 
@@ -44,9 +46,10 @@ class InputError(click.ClickException):
         self.caret = caret
 
     def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        from .limits import visible       # no raw escape sequence from the input on a terminal
+        click.echo(f"Error: {visible(self.format_message())}", err=True)
         if self.caret:
-            click.echo(self.caret, err=True)
+            click.echo(visible(self.caret), err=True)
 
 
 @contextlib.contextmanager
@@ -83,6 +86,15 @@ class Declaration(click.ParamType):
         except TexderiveError as e:
             self.fail(e.message, param, ctx)
         return name, decl
+
+
+def _timeout_option(ctx, param, value):
+    from .errors import TexderiveError
+    from .limits import exact_timeout
+    try:
+        return exact_timeout(value, "the time budget")
+    except TexderiveError as e:
+        raise click.BadParameter(e.message, ctx, param) from None
 
 
 def _let_dict(pairs) -> dict:
@@ -137,10 +149,33 @@ def main():
       texderive derive "log(det(X'*X))" --wrt X --format beamer -o logdet.tex
       texderive build lecture.yaml -o lecture.tex
       texderive init my-lecture && make -C my-lecture
+      texderive build paper.yaml -o generated      (format: snippets)
+      texderive bundle lecture.yaml -o lecture.zip (for Overleaf)
     """
 
 
-@main.command()
+class _DeriveCommand(click.Command):
+    """``derive``: an expression that starts with ``-`` (``-logdet(X)``) is an
+    expression error (one paragraph, no usage banner), not an unknown option."""
+
+    def parse_args(self, ctx, args):
+        given = list(args)                  # click's parser consumes its list
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption:
+            known = {o for p in self.params for o in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+            for arg in given:
+                if arg == "--":
+                    break
+                if arg.startswith("-") and arg.split("=", 1)[0] not in known and \
+                        not re.fullmatch(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", arg):
+                    raise InputError(f"{arg!r} reads as an option: an expression that starts "
+                                     f"with '-' goes last, after '--' (texderive derive --wrt X "
+                                     f"-- {shlex.quote(arg)})") from None
+            raise
+
+
+@main.command(cls=_DeriveCommand)
 @click.argument("expr")
 @click.option("--wrt", required=True, metavar="NAME",
               help="the variable to differentiate with respect to")
@@ -158,6 +193,9 @@ def main():
               help="chain: one chain of equalities with numbered rules over the = signs; "
                    "steps: one line per step with its justification")
 @click.option("--reveal", is_flag=True, help="beamer: uncover the derivation line by line")
+@click.option("--width", default=None, metavar="column|text|LENGTH",
+              help="latex, standalone: the width to break the display to: column (220pt, a "
+                   "two-column paper), text (345pt, the default) or a length such as 3.5in")
 @click.option("--title", default="", help="title of the frame or document")
 @click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
               help="a folder of *.tex.jinja templates that override the packaged ones")
@@ -168,15 +206,16 @@ def main():
 @click.option("--hessian", is_flag=True,
               help="the Hessian of the scalar EXPR (symmetric, in vec order) instead of its "
                    "gradient")
-@click.option("--exact-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, metavar="SECONDS", help="time budget of --exact")
+@click.option("--exact-timeout", callback=_timeout_option, default="60",
+              show_default=True, metavar="SECONDS",
+              help="time budget of --exact, at most 3600")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="write to this file (only if its content changes) instead of stdout; "
                    "- is stdout")
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
 @_notation_options
-def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_check, exact,
+def derive(expr, wrt, lets, latex, fmt, style, reveal, width, title, template_dir, no_check, exact,
            hessian, exact_timeout, output, force, **notation):
     """Derive the gradient of the scalar EXPR with respect to --wrt.
 
@@ -203,7 +242,15 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_c
     entry = Entry(expr=expr, wrt=wrt, title=title, let=_let_dict(lets), latex=latex,
                   hessian=hessian)
     meta = {"title": title} if title else {}
+    if width is not None:
+        meta["width"] = width
     with _errors():
+        from .limits import plain_text
+        plain_text(wrt, "--wrt")
+        plain_text(title, "--title")
+        if width is not None:       # before deriving: a wrong option is no reason to wait
+            from .outputs import check_width
+            check_width(fmt, width)
         text = render_document([entry], fmt, notation=notation, style=style, reveal=reveal,
                                check="none" if no_check else "exact" if exact else "numeric",
                                exact_timeout=exact_timeout, template_dir=template_dir, meta=meta,

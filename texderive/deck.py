@@ -42,7 +42,7 @@ from .errors import TexderiveError
 # the notation options and the printer settings per format (re-exported for callers)
 from .outputs import BEAMER_FORMATS, NOTATION_KEYS, WEB_FORMATS, make_notation  # noqa: F401
 
-DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "style", "reveal",
+DECK_KEYS = ("title", "subtitle", "author", "institute", "format", "paper", "width", "style", "reveal",
              "check", "exact_timeout", "notation", "let", "derivations")
 ENTRY_KEYS = ("title", "name", "text", "expr", "wrt", "let", "latex", "style", "hessian")
 #: deck setting -> renderer format; ``snippets`` renders each derivation alone
@@ -81,6 +81,7 @@ class Entry:
     index: int = 0               # 1-based position in the deck, 0 outside a deck
     line: int | None = None      # YAML line of the entry
     expr_at: tuple | None = None  # (line, column, exact) of the expression's first character
+    text_at: tuple | None = None  # the same for the text (its maths between backticks)
 
     def label(self) -> str:
         name = f"derivation {self.index}"
@@ -99,6 +100,7 @@ class Deck:
     institute: str = ""
     format: str = "beamer"
     paper: str = ""
+    width: str = ""           # column | text | a TeX length; "" the paper's (twocolumn: column)
     style: str = "chain"
     reveal: bool = False
     check: str = "numeric"
@@ -160,6 +162,11 @@ class _Reader:
         if not isinstance(node, yaml.ScalarNode):
             self.fail(node, f"{key} must be text, not a {_kind(node)}", entry)
         text = "" if node.tag == "tag:yaml.org,2002:null" and node.style is None else node.value
+        from .limits import plain_text
+        try:
+            plain_text(text, key, newlines=True)
+        except TexderiveError as e:
+            self.fail(node, e.message, entry)
         if not empty_ok and not text.strip():
             self.fail(node, f"{key} is empty", entry)
         return text
@@ -242,6 +249,8 @@ class _Reader:
                                         "digits, '-' and '_', starting with a letter or digit",
                           entry)
         entry.text = self.string(keys["text"], "text", entry).strip() if "text" in keys else ""
+        if "text" in keys:
+            entry.text_at = _expr_at(keys["text"])
         if "let" in keys:
             entry.let = self.let(keys["let"], entry)
         if "latex" in keys:
@@ -275,12 +284,22 @@ class _Reader:
                 deck.check = self.choice(vnode, "check", CHECKS)
         if "exact_timeout" in keys:
             vnode = keys["exact_timeout"]
+            from .limits import exact_timeout
             try:
-                deck.exact_timeout = float(self.string(vnode, "exact_timeout"))
-            except ValueError:
-                deck.exact_timeout = -1.0
-            if not 0 < deck.exact_timeout < float("inf"):
-                self.fail(vnode, "exact_timeout must be a positive number of seconds")
+                deck.exact_timeout = exact_timeout(self.string(vnode, "exact_timeout"))
+            except TexderiveError as e:
+                self.fail(vnode, e.message)
+        if "width" in keys:
+            vnode = keys["width"]
+            if deck.format == "beamer":
+                self.fail(vnode, "width: is for an article or snippets; Beamer frames take "
+                                 "their width from the deck")
+            deck.width = self.string(vnode, "width").strip()
+            from .layout import parse_width
+            try:
+                parse_width(deck.width)
+            except TexderiveError as e:
+                self.fail(vnode, e.message)
         if "notation" in keys:
             deck.notation = self.notation(keys["notation"])
         if "let" in keys:
@@ -364,9 +383,15 @@ def load(path) -> Deck:
 
 def loads(text: str, name: str = "<deck>") -> Deck:
     import yaml
-    loader = yaml.SafeLoader(text)
+    from .limits import plain_text
+    try:
+        plain_text(text, name, newlines=True)
+    except TexderiveError:
+        _refuse_raw_text(text, name)
+    loader = None
     try:
         try:
+            loader = yaml.SafeLoader(text)
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
@@ -378,7 +403,20 @@ def loads(text: str, name: str = "<deck>") -> Deck:
             raise DeckError(f"{name}: the deck is empty: it needs at least 'derivations:'")
         return _Reader(name, loader).deck(node)
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _refuse_raw_text(text: str, name: str):
+    """A control character or lone surrogate in the deck's text: name its line and column."""
+    from .limits import plain_text
+    for number, line in enumerate(text.split("\n"), 1):
+        try:
+            plain_text(line.rstrip("\r"), f"{name}:{number}")
+        except TexderiveError as e:
+            col = e.message.split(" at position ", 1)[1].split(" ", 1)[0]
+            raise DeckError(e.message.replace(f"{name}:{number}:", f"{name}:{number}:{col}:", 1)
+                            .replace(f" at position {col}", "")) from None
 
 
 # ---------------------------------------------------------------------------
@@ -399,6 +437,28 @@ def _located(err: TexderiveError, entry: Entry, deck_name: str) -> TexderiveErro
     return DeckError(f"{where}: {entry.label()}: {message}", err.caret())
 
 
+#: formats whose free text is LaTeX: there a text's maths between backticks is printed
+_TEXT_MATH_FORMATS = ("latex", "standalone", "beamer", "deck", "article")
+
+
+def _text(entry: Entry, declared: dict, fmt: str, notation, deck_name: str):
+    """An entry's text: LaTeX with its `maths` printed (prose.py), for a LaTeX format."""
+    if not entry.text or fmt not in _TEXT_MATH_FORMATS or "`" not in entry.text:
+        return entry.text
+    from .prose import text_latex
+    try:
+        value_y = not re.search(r"(?<![A-Za-z0-9_\\])y(?![A-Za-z0-9_])", entry.expr)
+        return text_latex(entry.text, make_notation(notation or {}, fmt), declared, value_y=value_y)
+    except TexderiveError as e:
+        line, col, exact = entry.text_at or (entry.line, 1, False)
+        if exact and e.pos is not None:
+            where, message = f"{deck_name}:{line}:{col + e.pos}", e.message
+        else:
+            where = f"{deck_name}:{line}"
+            message = e.message + (f" at col {e.pos + 1} of the text" if e.pos is not None else "")
+        raise DeckError(f"{where}: {entry.label()}: text: {message}") from None
+
+
 def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, style="chain",
                     reveal=False, check="numeric", exact_timeout=60.0, template_dir=None,
                     meta=None, let=None, warn=None) -> str:
@@ -411,6 +471,7 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
         odd = next(e for e in entries if e.style and e.style != style)
         raise DeckError(f"{deck_name}:{odd.line}: {odd.label()}: the renderer takes one style "
                         f"for the whole deck: set 'style: {odd.style}' at the top instead")
+    texts = [_text(entry, {**(let or {}), **entry.let}, fmt, notation, deck_name) for entry in entries]
     derivations = []
     for entry in entries:
         declared = dict(let or {})
@@ -430,7 +491,7 @@ def render_document(entries, fmt: str, *, deck_name: str = "", notation=None, st
     from .outputs import render
     return render(derivations, fmt, notation=notation, style=style, reveal=reveal,
                   template_dir=template_dir, meta=meta, titles=[e.title for e in entries],
-                  texts=[e.text for e in entries], styles=styles)
+                  texts=texts, styles=styles)
 
 
 def build(deck: Deck, *, template_dir=None, check: str | None = None, warn=None) -> str:
@@ -438,6 +499,8 @@ def build(deck: Deck, *, template_dir=None, check: str | None = None, warn=None)
     meta = {k: getattr(deck, k) for k in ("title", "subtitle", "author", "institute")}
     if deck.paper:
         meta["paper"] = deck.paper
+    if deck.width:
+        meta["width"] = deck.width
     return render_document(deck.entries, FORMATS[deck.format], deck_name=deck.path,
                            notation=deck.notation, style=deck.style, reveal=deck.reveal,
                            check=check or deck.check, exact_timeout=deck.exact_timeout,
@@ -453,6 +516,8 @@ def build_snippets(deck: Deck, *, template_dir=None, check: str | None = None,
     if deck.format != "snippets":
         raise DeckError(f"{deck.path}: the deck's format is {deck.format}, not snippets")
     meta = {"paper": deck.paper} if deck.paper else {}
+    if deck.width:
+        meta["width"] = deck.width
     return [(snippet_name(entry),
              render_document([entry], FORMATS["snippets"], deck_name=deck.path,
                              notation=deck.notation, style=entry.style or deck.style,

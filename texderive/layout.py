@@ -89,7 +89,7 @@ def _char_w(c: str, font: str) -> float:
 # depends on the font only: _PLAIN has those of ASCII and the tables above,
 # for the measure's inner loop to look up.
 _TAKES_ARGS = frozenset({"{", "^", "_", r"\frac", r"\dfrac", r"\tfrac", r"\sqrt", r"\overset", r"\underset",
-                         r"\stackrel", r"\eqref", r"\ref", r"\label", r"\tag", r"\parbox"}
+                         r"\stackrel", r"\eqref", r"\ref", r"\label", r"\tag", r"\parbox", r"\tdR"}
                         | _FONTS.keys() | _ACCENTS | _SIZED)
 
 
@@ -227,6 +227,9 @@ class _Measure:
         if tok in (r"\eqref", r"\ref"):
             self.arg("text")
             return 14.0 if tok == r"\eqref" else 8.0, "ord"
+        if tok == r"\tdR":                     # \tdR{ID}{N}: a rule's number, N in this file
+            self.arg("text")
+            return self.arg(font), "ord"
         if tok in (r"\label", r"\tag"):
             self.arg("text")
             return 0.0, "ord"
@@ -343,6 +346,12 @@ _NO_BREAK_AFTER = {"(", "[", "{", "=", "+", "-", "^", "_", "&", ",", r"\left", r
 _FACTOR_START = {"(", r"\,", r"\mathbf", r"\bm", r"\boldsymbol", r"\mathrm", r"\operatorname", r"\log",
                  r"\det", r"\exp", r"\mathbb", r"\mathsf", r"\mathit", r"\mathcal"}
 _OPERATOR_GROUPS = {r"\operatorname", r"\mathrm"}     # \operatorname{tr}(...), \mathrm{d}X: keep together
+# a product's operators: a row may break before them as between two factors
+_PRODUCT_OPS = {r"\odot", r"\oslash", r"\otimes", r"\cdot", r"\times", r"\circ"}
+# brackets a row may break inside, only where no break outside fits (\| opens
+# and closes a norm: the first of a pair opens it)
+_OPENS = {"(", "[", r"\lVert", r"\lvert", r"\langle"}
+_CLOSES = {")", "]", r"\rVert", r"\rvert", r"\rangle"}
 
 
 def break_points(latex: str) -> list:
@@ -356,6 +365,7 @@ def break_points(latex: str) -> list:
 def _break_tokens(toks) -> list:
     """break_points by token index, of the tokens of a row (ending with "")."""
     points, brace, leftright, paren = [], 0, 0, 0
+    bars = []                               # the depths of the open norm bars \|
     # at brace depth 0: the token before, and the macro that the last group
     # belonged to (\operatorname{tr}), if any
     prev, group_macro = None, None
@@ -379,7 +389,10 @@ def _break_tokens(toks) -> list:
         if leftright == 0:
             if tok in "+-" and prev is not None and prev not in _NO_BREAK_AFTER:
                 points.append((k, 0, max(paren, 0)))
-            elif (tok in _FACTOR_START and prev is not None and prev not in _NO_BREAK_AFTER
+            elif tok == "=" and prev is not None and paren == 0:     # y = f(x) = ...: before the second "="
+                points.append((k, 0, 0))
+            elif ((tok in _FACTOR_START or tok in _PRODUCT_OPS) and prev is not None
+                  and prev not in _NO_BREAK_AFTER
                   and not (prev == "}" and group_macro in _OPERATOR_GROUPS)):
                 points.append((k, 1, max(paren, 0)))
         if tok == "{":
@@ -393,15 +406,37 @@ def _break_tokens(toks) -> list:
         elif tok == r"\right":
             leftright -= 1
         elif leftright == 0:
-            if tok in "([":
+            if tok in _OPENS or (tok == r"\|" and not bars[-1:] == [paren]):
                 paren += 1
-            elif tok in ")]":
+                if tok == r"\|":
+                    bars.append(paren)
+                prev = "("                  # no break right after an opening bracket
+                continue
+            if tok in _CLOSES or tok == r"\|":
+                if tok == r"\|":
+                    bars.pop()
                 paren -= 1
         prev = tok
     return points
 
 
+_SIZED_PAIR = re.compile(r"\\(left|right)(?![A-Za-z])")
+
+
 def break_math(latex: str, first: float, rest: float) -> list:
+    """:func:`_break_row`, and where a line is still too wide and the row has
+    ``\\left``/``\\right`` (which cannot span two lines), the row again with
+    every such pair as ``\\biggl``/``\\biggr``: the same size for all (they hold
+    a fraction), balanced, and breakable inside."""
+    lines = _break_row(latex, first, rest)
+    too_wide = any(w > (first if k == 0 else rest) for k, (_, w) in enumerate(lines))
+    if too_wide and r"\left" in latex:
+        sized = _SIZED_PAIR.sub(lambda m: r"\biggl" if m.group(1) == "left" else r"\biggr", latex)
+        lines = _break_row(sized, first, rest)
+    return lines
+
+
+def _break_row(latex: str, first: float, rest: float) -> list:
     """Cut ``latex`` into lines of at most ``first`` (then ``rest``) pt where it
     can: before a + or -, else between two factors, else as early as possible;
     of the breaks that fit, the outermost in the last half of the line.
@@ -426,11 +461,16 @@ def break_math(latex: str, first: float, rest: float) -> list:
         j = i
         while j < len(points) and at[points[j][0]] - start_w <= avail:
             j += 1
-        fitting = [p for p in points[i:j] if p[1] == 0] or points[i:j]
+        fitting = points[i:j]
         if fitting:
-            half = [p for p in fitting if at[p[0]] - start_w >= avail / 2] or fitting
-            shallow = min(depth for _, _, depth in half)
-            pos = max(p for p, _, d in half if d == shallow)
+            # the outermost kind of break that fits: a top-level + or -, then
+            # between top-level factors, then inside brackets, the shallowest
+            # (of those past the first third of the line: no stub of a line; but
+            # "y = f(w)" before a second "=" is a statement of its own)
+            fitting = [p for p in fitting if at[p[0]] - start_w >= avail / 3
+                       or latex.startswith("=", p[0])] or fitting
+            best = min((depth, kind) for _, kind, depth in fitting)
+            pos = max(p for p, kind, depth in fitting if (depth, kind) == best)
         else:
             pos = points[i][0]
         lines.append((latex[start:pos].rstrip(), at[pos] - start_w))
@@ -446,19 +486,44 @@ def break_math(latex: str, first: float, rest: float) -> list:
 
 # Beamer: 307pt of text on a 4:3 frame, 11pt sans-serif math, which the
 # 10pt serif estimate matches within -8%..+5% (notes at \footnotesize: 0.85).
-WIDTH = {"onecolumn": 345.0, "twocolumn": 221.0,        # article; [a4paper,twocolumn]{article}
+WIDTH = {"onecolumn": 345.0, "twocolumn": 220.0,        # article; [a4paper,twocolumn]{article}
           "beamer": 307.3 / 1.05}
 LIST_INDENT = {"onecolumn": 25.0, "twocolumn": 20.0, "beamer": 22.0}
+PAPER_LIST_INDENT = 25.0   # \leftmargini of an article's enumerate (2.5em), at most
+#: The named widths of a paper's snippet (SPEC section 7): ``column`` the
+#: narrowest common two-column measure, ``text`` an article's text width.
+NAMED_WIDTHS = {"column": 220.0, "text": 345.0}
+_UNITS = {"pt": 1.0, "bp": 72.27 / 72, "in": 72.27, "cm": 72.27 / 2.54, "mm": 7.227 / 2.54}
+_LENGTH = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)\s*\Z")
+MIN_WIDTH, MAX_WIDTH = 100.0, 1000.0
+
+
+def parse_width(value) -> float:
+    """``column``, ``text`` or a TeX length (``3.5in``, ``252pt``) -> points."""
+    from .errors import TexderiveError
+    if isinstance(value, str) and value.strip() in NAMED_WIDTHS:
+        return NAMED_WIDTHS[value.strip()]
+    m = _LENGTH.match(value) if isinstance(value, str) else None
+    if m is None or m.group(2) not in _UNITS:
+        raise TexderiveError(f"bad width {value!r}: use column ({NAMED_WIDTHS['column']:g}pt), "
+                             f"text ({NAMED_WIDTHS['text']:g}pt) or a length with a unit pt, bp, "
+                             f"in, cm or mm, such as 3.5in")
+    points = float(m.group(1)) * _UNITS[m.group(2)]
+    if not MIN_WIDTH <= points <= MAX_WIDTH:
+        raise TexderiveError(f"width {value!r} is {points:.0f}pt: a display needs between "
+                             f"{MIN_WIDTH:g}pt and {MAX_WIDTH:g}pt")
+    return points
 _MARGIN = 6.0          # room for the estimate's error
 _BREAKABLE_ROWS = 8    # a paper's display longer than this may break across pages
 _NOTE_GAP = 12.0       # amsmath keeps at least this between a row and its \tag
 _INDENT_CONT = 16.0    # \quad and the sign's spacing on a continued row
+_NOTE_WRAP = 0.8       # a note wider than this part of the line is set in a box that wide
 # Beamer: heights (pt) on a 4:3 frame of 269pt text height, 11pt type.
 # Measured: a frame holds 10 rows of a chain with a rule number over "=", 13
 # continued rows, or 6 rows whose notes need lines of their own; 2 rows fewer
 # under three bullets.
 _FRAME_H = 198.0
-_ROW_H = {"plain": 16.0, "numbered": 19.5, "cont": 15.5}
+_ROW_H = {"plain": 14.0, "numbered": 17.5, "cont": 13.5}     # with \jot = 1pt (frames set it)
 _NOTE_H = 12.5         # a note that TeX sets on a line of its own
 _ITEM_H = 14.5         # a line of a bullet
 _LIST_BONUS = 15.0     # a frame of bullets only has no display skips
@@ -502,14 +567,25 @@ def layout_rows(groups, width, note_scale, widths, breaks=False, tall=True):
         if note:
             last = rows[-1]
             last["note"] = note
+            note_w = note_scale * widths.text(note) if measured else 0.0
+            if note_w > _NOTE_WRAP * width:
+                # wider than the line itself: amsmath would push it past the left
+                # margin, unreported; a ragged-left box of a few lines instead
+                last["note"] = Tex(r"\parbox[t]{%g\linewidth}{\raggedleft %s}" % (_NOTE_WRAP, note))
+                note_w = _NOTE_WRAP * width
             if measured and tall:
                 used = lhs_w + (rel_w if len(rows) == 1 else _INDENT_CONT) + lines[-1][1]
-                last["tall"] = used + _NOTE_GAP + note_scale * widths.text(note) > width
+                last["tall"] = used + _NOTE_GAP + note_w > width
+                if note_w and note_scale * widths.text(note) > _NOTE_WRAP * width:
+                    last["note_lines"] = math.ceil(note_scale * widths.text(note) / (_NOTE_WRAP * width * 0.9))
         out.extend(rows)
         sizes.extend([len(rows)] * len(rows))
     if breaks and len(out) > _BREAKABLE_ROWS:
         for row, nxt, size in zip(out, out[1:], sizes):
             row["breakable"] = nxt["kind"] != "cont" or size > _BREAKABLE_ROWS
+        # the statement and the first step stay together: no orphan "y = ..." at a page foot
+        for row in out[:2]:
+            row["breakable"] = False
     return out
 
 
@@ -545,7 +621,7 @@ _TEXT_NOTE_COL = 56
 def text_rows(d):
     """The chain for a terminal: lhs right-aligned, notes in a column where they fit."""
     y = d.get("value_lhs_text", "y")
-    lines, prev = [(y, d["function_text"], "")], y
+    lines, prev = [(y, d["statement_text"], "")], y
     for s in d["steps"]:
         lines.append((s["lhs_text"] if s["lhs_text"] != prev else "", s["text"] or s["latex"], s["note"]))
         prev = s["lhs_text"]
@@ -561,7 +637,7 @@ def text_rows(d):
 
 def _row_height(row) -> float:
     kind = "cont" if row["kind"] == "cont" else "numbered" if row["rel"] != "=" else "plain"
-    return _ROW_H[kind] + (_NOTE_H if row["tall"] else 0.0)
+    return _ROW_H[kind] + (_NOTE_H * row.get("note_lines", 1) if row["tall"] else 0.0)
 
 
 def fit_frames(d, width, style, widths):
@@ -572,7 +648,8 @@ def fit_frames(d, width, style, widths):
     def lines(w, avail=item_w):
         return max(1, math.ceil(w / avail))
 
-    intro = [widths.text(escape_latex(d["text"]))] if d["text"] else []
+    text = d["text"] if isinstance(d["text"], Tex) else escape_latex(d["text"])     # Tex: with its maths
+    intro = [widths.text(text)] if text else []
     intro.append(widths.text(r"Find \(%s\) for \(y = %s\)" % (d["grad_lhs"], d["function"])))
     first = _FRAME_H - _ITEM_H * (sum(lines(w) for w in intro) + 1)
     if style == "steps":

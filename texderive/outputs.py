@@ -40,7 +40,9 @@ NOTATION_KEYS = ("bold", "transpose", "trace", "gradient", "equals", "macros")
 WEB_FORMATS = ("markdown", "json")
 BEAMER_FORMATS = ("beamer", "deck")
 #: The output options of ``derive`` (besides the notation flags), with their defaults.
-OPTIONS = {"style": "chain", "reveal": False, "title": "", "template_dir": None}
+OPTIONS = {"style": "chain", "reveal": False, "title": "", "template_dir": None, "width": None}
+#: The formats with a page width a user may name (``width=``, ``--width``; SPEC section 7).
+WIDTH_FORMATS = ("latex", "standalone")
 
 #: The parts of a derivation document a format reads.  ``latex``: every math
 #: string; ``text``: f's and the gradient's text; ``steps_text``: each step
@@ -129,17 +131,32 @@ def check_options(fmt: str, options: dict) -> dict:
         if not os.path.isdir(path):
             raise TexderiveError(f"template directory {path!r} does not exist")
         out["template_dir"] = path
+    if out["width"] is not None:
+        check_width(fmt, out["width"])
     out["notation"] = notation_options(options.get("notation"), **flags)
     return out
+
+
+def check_width(fmt: str, width) -> float:
+    """The width in points, or an error: a bad value, or a format without a width."""
+    if fmt not in WIDTH_FORMATS:
+        raise TexderiveError(f"a width applies to latex and standalone output, not to {fmt}: "
+                             + ("Beamer frames take their width from the deck" if fmt == "beamer"
+                                else f"{fmt} output has no fixed width"))
+    from .layout import parse_width
+    return parse_width(width)
 
 
 def output(derivation, fmt: str, **options) -> str:
     """One derivation as ``derive --format fmt`` prints it with these options."""
     opts = check_options(fmt, options)
     title = opts["title"]
+    meta = {"title": title} if title else {}
+    if opts["width"] is not None:
+        meta["width"] = opts["width"]
     return render([derivation], fmt, notation=opts["notation"], style=opts["style"],
                   reveal=opts["reveal"], template_dir=opts["template_dir"],
-                  meta={"title": title} if title else {}, titles=[title], texts=[""])
+                  meta=meta, titles=[title], texts=[""])
 
 
 def document(derivations, fmt: str, *, notation=None, template_dir=None) -> list:

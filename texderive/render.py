@@ -26,8 +26,12 @@ Public API
     ``titles``, ``texts`` and ``styles`` (lists aligned with the documents: a
     title, a free text shown before each derivation, and its style where it
     differs from ``style``; None where unset), ``notation`` (a dict, named in
-    the header comment only) and ``paper`` (``"twocolumn"`` or None: the
-    width the LaTeX layout is made for).
+    the header comment only), ``paper`` (``"twocolumn"`` or None: the
+    width the LaTeX layout is made for) and ``width`` (``column``, ``text`` or
+    a TeX length: the width a paper's output breaks to, SPEC section 7; an
+    error for the formats without one).  A title or text with a character
+    LaTeX cannot set is an error naming it; a text may be :class:`Tex` (a
+    deck's text with its maths printed, :mod:`texderive.prose`).
 ``header(doc_or_docs, fmt, *, notation=None) -> str``
     The first line naming the generator and the check (SPEC section 3).
 ``is_generated(text) -> bool``
@@ -82,16 +86,22 @@ numbered rules used across all of them, in number order: what steps cite),
 unset), ``packages`` (``["bm"]`` when the math uses ``\bm``...), ``style``
 (the default; each derivation has its own ``d.style``),
 ``reveal``, ``paper``, ``fmt``, ``version``, ``check`` (the header's check
-phrase) and ``refs`` (True where the output has a rules block, so steps cite
-rules with ``\eqref``).
+phrase), ``textwidth`` (Tex: the ``\textwidth`` a complete document sets for
+a named width, or "") and ``refs``: True where the output is one whole
+document with a rules block, so steps cite rules with ``\eqref``; ``"macro"``
+for Beamer frames to ``\input`` (``beamer``), whose numbers are
+``\tdR{ID}{N}`` and define no label (beamer.tex.jinja and texderive.sty's
+``sharedrules`` tell why).
 
 Each derivation ``d``:
 
 - ``index`` (1, 2, ...), ``title`` (str: the meta title, else "Example" or
   "Example k"), ``has_title`` (whether the meta gave one), ``text`` (str, ""
   when unset), ``style`` (``chain`` or ``steps``: templates branch on this)
-- ``function`` (Tex), ``long_function`` (too wide to state in a sentence),
-  ``function_text``, ``expr``, ``wrt`` (str), ``grad_lhs`` (Tex: the
+- ``function`` (Tex), ``function_of`` (Tex: ``f(\mathbf{w})``, the f the
+  gradient's left-hand side names; "" where it names none), ``statement``
+  (Tex: ``f(\mathbf{w}) = ...``, or the function alone), ``statement_text``,
+  ``long_function`` (too wide to state in a sentence), ``function_text``, ``expr``, ``wrt`` (str), ``grad_lhs`` (Tex: the
   gradient's left-hand side, e.g. ``\nabla_{\mathbf{X}} f``)
 - ``rules``: ``[{id, number, latex (Tex), text, label (Tex: td:rule:ID),
   tag (Tex: "1", or "" when unnumbered), lhs, rhs (Tex: the statement split
@@ -100,7 +110,7 @@ Each derivation ``d``:
   ref, ref_text, heading, remark, heading_text, remark_text, lhs_text,
   rows}]``: ``equals`` is ``=``, ``\overset{(2)}{=}`` or, where ``refs`` is
   true, ``\overset{\eqref{td:rule:product}}{=}``; ``ref`` the citation alone
-  (``(2)`` or ``\eqref{...}``, "" for none); ``heading``/``remark`` (Tex) and
+  (``(2)``, ``\eqref{...}`` or ``(\tdR{ID}{N})``, "" for none); ``heading``/``remark`` (Tex) and
   ``heading_text``/``remark_text`` (str) the step's title and the rest of its
   note for the numbered form ("Constant rule", "dA = 0 and dB = 0"; a remark
   that only repeats the heading is ""; made only for the numbered form, or
@@ -110,20 +120,24 @@ Each derivation ``d``:
   and remark as markdown with their math in ``$...$``
 - ``gradient``: ``{latex (Tex), text, numpy}``; ``check`` (str: "numeric, 3
   points, max rel error 2.1e-10" or "not run")
-- ``rows`` (chain style): the chain ``y = f``, then a row per step, laid out
+- ``rows`` (chain style): the chain ``y = f(w) = ...``, then a row per step, laid out
   for the output's width: ``[{lhs, rel, math, note (Tex), kind ("first",
-  "step" or "cont"), slide (int), tall, breakable (bool)}]``.  ``lhs`` is ""
+  "step" or "cont"), slide (int), tall, breakable (bool), note_lines}]``.  ``lhs`` is ""
   where it is the row above's.  Math too wide for the page is broken before a
-  top-level ``+`` or ``-`` (else between factors) into ``cont`` rows.  A
+  top-level ``=``, ``+`` or ``-``, else between factors, else inside brackets
+  (the layout's order, :func:`texderive.layout.break_math`) into ``cont`` rows.  A
   step's note sits on its last row and is set as ``\tag*{...}``: at the right
   margin, or on a line of its own where the row leaves no room (``tall``
   predicts that; only where a template may read it: in Beamer, and with a
-  ``template_dir``, since measuring the notes is a quarter of the work).
+  ``template_dir``, since measuring the notes is a quarter of the work); a
+  note wider than the line is a ragged-left ``\parbox`` of ``note_lines``.
   ``breakable``: a long display in a paper may break across pages after this
   row (``\displaybreak[0]``).  ``slide`` is the overlay number for ``reveal``.
 - ``frames`` (Beamer): ``[{title, first, rows, steps}]``, the derivation cut
-  into frames that fit a 4:3 slide, as evenly as the fewest frames allow; a
-  continuation is titled "... (cont.)" and restates the left-hand side.
+  into frames that fit a 4:3 slide of the default theme, as evenly as the
+  fewest frames allow; a continuation is titled "... (cont.)" and restates
+  the left-hand side.  The templates start every frame at the top and let
+  LaTeX break one again in a taller theme (``allowframebreaks``).
 - ``text_rows`` (``text`` format, chain): ``[{lhs, math, note, gap}]``,
   padded for a terminal.
 
@@ -140,14 +154,18 @@ from pathlib import Path
 
 from . import __version__
 from .errors import TexderiveError
-from .layout import (LIST_INDENT, RULES_PER_FRAME, TOKEN, WIDTH, Widths, fit_frames, layout_rows,
-                     math_width, note_scale, text_rows, text_width)  # noqa: F401 (math_width, text_width: re-exported)
-from .tex import Tex, escape_latex
+from .layout import (LIST_INDENT, PAPER_LIST_INDENT, RULES_PER_FRAME, TOKEN, WIDTH, Widths, fit_frames,
+                     layout_rows, math_width, note_scale, parse_width, text_rows, text_width)  # noqa: F401 (math_width, text_width: re-exported)
+from .tex import Tex, describe_character, escape_latex, unsupported_character
 
 FORMATS = ("latex", "standalone", "beamer", "deck", "article", "markdown", "text", "json", "numpy")
 STYLES = ("chain", "steps")
 # the meta keys render() reads (the deck builder asks whether "styles" is one)
-_META_KEYS = ("title", "subtitle", "author", "institute", "titles", "texts", "styles", "notation", "paper")
+_META_KEYS = ("title", "subtitle", "author", "institute", "titles", "texts", "styles", "notation", "paper",
+              "width")
+#: The formats laid out for a width a user may name (``width``); the others
+#: have none (Beamer frames take theirs from the deck).
+WIDTH_FORMATS = ("latex", "standalone", "article")
 _TEMPLATES = {
     "latex": "latex.tex.jinja", "standalone": "standalone.tex.jinja", "article": "article.tex.jinja",
     "beamer": "beamer.tex.jinja", "deck": "deck.tex.jinja", "markdown": "markdown.md.jinja",
@@ -340,7 +358,9 @@ def _check_phrase(check) -> str:
         parts.append(f"{check['points']} points")
     err = check.get("max_rel_error")
     if isinstance(err, (int, float)):
-        parts.append(f"max rel error {err:.2g}")
+        from .limits import decade_bound
+        err = decade_bound(err)
+        parts.append(f"max rel error < {err:.0e}" if err > 0 else "max rel error 0")
     return ", ".join(parts)
 
 
@@ -360,7 +380,9 @@ def _checks_phrase(docs: list) -> str:
             part += f", FAILED on {failed}"
         errs = [c["max_rel_error"] for c in group if isinstance(c.get("max_rel_error"), (int, float))]
         if errs:
-            part += f", max rel error {max(errs):.2g}"
+            from .limits import decade_bound
+            top = decade_bound(max(errs))
+            part += f", max rel error < {top:.0e}" if top > 0 else ", max rel error 0"
         parts.append(part)
     missing = sum(1 for c in checks if not c)
     if missing:
@@ -465,7 +487,9 @@ def _macro_defs(docs: list) -> str:
     math_text = "\n".join(s for d in docs for s in _math_strings(d))
     if not _MACRO_USE.search(math_text):
         return Tex("")
+    # the shorthands only: the sharedrules option and its macros are for \usepackage
     body = sty().split("\\RequirePackage{amsmath}", 1)[1].split("\\endinput", 1)[0]
+    body = body.split("\\newif\\iftd@shared", 1)[0]
     lines = [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith("%")]
     return Tex("\\makeatletter\n" + "\n".join(lines) + "\n\\makeatother")
 
@@ -612,8 +636,70 @@ def _read_rules(doc, where):
         lhs, rhs = _split_statement(latex)
         rules.append({"id": rid, "number": number, "latex": latex, "text": _field(rule, "text", w, required=False),
                       "label": _label(rid), "tag": Tex(str(number) if number is not None else ""),
-                      "lhs": lhs, "rhs": rhs})
+                      "key": _rule_key(rid), "lhs": lhs, "rhs": rhs})
     return rules
+
+
+_GRADIENT_OF = (re.compile(r"\\nabla_\{(.+)\}\s*f\Z"),
+                re.compile(r"\\frac\{\\partial f\}\{\\partial\s*(.+)\}\Z"))
+
+
+def _gradient_variable(grad_lhs: str) -> str:
+    r"""The variable of a gradient's left-hand side (``\nabla_{\mathbf{X}} f``,
+    ``\frac{\partial f}{\partial \mathbf{X}}``), or "" for another form."""
+    for pattern in _GRADIENT_OF:
+        m = pattern.match(grad_lhs.strip())
+        if m and _balanced(m.group(1)):
+            return m.group(1).strip()
+    return ""
+
+
+def _balanced(latex: str) -> bool:
+    depth = 0
+    for c in latex:
+        depth += (c == "{") - (c == "}")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _check_characters(meta: dict, n: int) -> None:
+    """Every free text LaTeX will set can be set: else an error naming the text,
+    the character and its column, before anything is written."""
+    fields = [(key, meta.get(key)) for key in ("title", "subtitle", "author", "institute")]
+    for key in ("titles", "texts"):
+        for k, value in enumerate(meta.get(key) or ()):
+            if not isinstance(value, Tex):          # a Tex text was checked where it was made
+                fields.append((f"the {key[:-1]} of derivation {k + 1}" if n > 1 else f"the {key[:-1]}", value))
+    for name, value in fields:
+        bad = unsupported_character(value or "")
+        if bad is not None:
+            raise TexderiveError(f"{name}: the character {describe_character(bad[1])} at col {bad[0] + 1} "
+                                 f"cannot be typeset by LaTeX's default fonts; Greek letters, maths "
+                                 f"symbols, dashes, quotes and accented Latin letters can")
+
+
+def _rule_key(rule_id: str) -> str:
+    return _LABEL_UNSAFE.sub("-", rule_id) or "rule"
+
+
+def _rule_number(rule_id: str, number: int) -> Tex:
+    r"""``\tdR{ID}{N}``: N, this file's number of the rule, unless texderive.sty
+    (option ``sharedrules``) numbers the rules once for the whole document."""
+    return Tex(r"\tdR{%s}{%d}" % (_rule_key(rule_id), number))
+
+
+_CITED = re.compile(r"\\\(\((\d+)\)\\\)")
+
+
+def _cite_numbers(note: Tex, rules: list) -> Tex:
+    r"""A note's citations ``\((4)\)`` of this document's rules, as ``\tdR``."""
+    by_number = {r["number"]: r["id"] for r in rules if r["number"] is not None}
+
+    def cite(m):
+        rid = by_number.get(int(m.group(1)))
+        return m.group(0) if rid is None else r"\((%s)\)" % _rule_number(rid, int(m.group(1)))
+    return Tex(_CITED.sub(cite, note))
 
 
 def _union_rules(docs_rules: list) -> list:
@@ -664,12 +750,16 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         number = _field(step, "number", w, int, required=False, default=None)
         if number is None:
             ref, ref_text = Tex(""), ""
+        elif refs == "macro":
+            ref, ref_text = Tex("(%s)" % _rule_number(rule, number)), f"({number})"
         elif refs and labels.get(rule) == number:
             ref, ref_text = Tex(r"\eqref{%s}" % _label(rule)), f"({number})"
         else:
             ref, ref_text = Tex(f"({number})"), f"({number})"
         note = _oneline(_field(step, "note", w, required=False))
         note_latex = Tex(_oneline(_field(step, "note_latex", w, required=False)) or escape_latex(note))
+        if refs == "macro":
+            note_latex = _cite_numbers(note_latex, rules)
         lhs = _math(step, "lhs", w)
         s = {
             "rule": rule, "number": number, "lhs": lhs, "latex": _math(step, "latex", w),
@@ -689,15 +779,23 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
 
     grad_lhs = steps[-1]["lhs"]        # the last step is the answer (read off, or symmetrised)
     function_tex = _math(function, "latex", where + "function.")
+    # y = f(w) = ...: the f that the gradient (or a step of a Hessian) names, of its variable
+    var = next((v for v in map(_gradient_variable, [grad_lhs] + [s["lhs"] for s in steps]) if v), "")
+    function_of = Tex(f"f({var})") if var else Tex("")
+    function_of_text = f"f({wrt})" if var and wrt else ""
     titles, texts = meta.get("titles") or [], meta.get("texts") or []
     has_title = k < len(titles) and bool(titles[k])
     title = titles[k] if has_title else (f"Example {k + 1}" if n > 1 else "Example")
     d = {
         "index": k + 1, "title": _oneline(title), "has_title": has_title, "style": style,
         "text": texts[k] if k < len(texts) and texts[k] else "",
-        "function": function_tex,
+        "function": function_tex, "function_of": function_of, "function_of_text": function_of_text,
+        # the statement: "f(w) = ..." (or the function alone where no f is named)
+        "statement": Tex(f"{function_of} = {function_tex}") if function_of else function_tex,
+        "statement_text": (f"{function_of_text} = " if function_of_text else "")
+        + _field(function, "text", where + "function.", required=False),
         # too wide to state inline (a display breaks it into rows; a sentence cannot)
-        "long_function": geometry is not None and widths.math(function_tex) > WIDTH[geometry] * 0.7,
+        "long_function": geometry is not None and widths.math(function_of + function_tex) > geometry * 0.65,
         "function_text": _field(function, "text", where + "function.", required=False),
         "expr": str(inp.get("expr") or ""), "wrt": wrt, "grad_lhs": grad_lhs,
         # the function's name in the chain: y, or F (f for a column) for a Jacobian, whose
@@ -713,10 +811,10 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
         "check": _check_phrase(doc.get("check")),
         "rows": [], "frames": [],
     }
-    width = WIDTH[geometry] if geometry else math.inf
+    width = geometry if geometry else math.inf
     scale = note_scale(fmt)
     # the chain: "y = f", then each step; a step's lhs is shown where it changes
-    groups, prev = [(d["value_lhs"], Tex("="), d["function"], Tex(""), "first", 1)], d["value_lhs"]
+    groups, prev = [(d["value_lhs"], Tex("="), d["statement"], Tex(""), "first", 1)], d["value_lhs"]
     for j, s in enumerate(steps):
         shown = s["lhs"] if s["lhs"] != prev else Tex("")
         groups.append((shown, s["equals"], s["latex"], s["note_latex"], "step", j + 2))
@@ -724,7 +822,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     if style == "chain" and fmt != "text":
         d["rows"] = layout_rows(groups, width, scale, widths, breaks=fmt in ("latex", "standalone", "article"),
                             tall=tall)
-    item_w = width - LIST_INDENT[geometry] if geometry else width
+    item_w = width - (LIST_INDENT["beamer"] if fmt in ("beamer", "deck") else PAPER_LIST_INDENT) if geometry else width
     for s in steps:
         s["rows"] = (layout_rows([(s["lhs"], Tex("="), s["latex"], Tex(""), "step", 1)], item_w, 1.0, widths,
                              tall=tall)
@@ -755,11 +853,24 @@ def _view(docs, fmt, style, reveal, meta, user_templates=False):
     for key in ("title", "subtitle", "author", "institute"):
         if meta.get(key) is not None and not isinstance(meta.get(key), str):
             raise TexderiveError(f"meta: {key} should be a string")
-    refs = fmt in ("standalone", "article", "beamer", "deck")
+    if fmt not in ("markdown", "text"):
+        _check_characters(meta, n)
+    # how steps cite rules: \eqref of a label where the output is one whole
+    # document with a rules block; \tdR{ID}{N} in frames for \input (several
+    # files in one deck must never define one label twice, and texderive.sty
+    # may number them for the whole deck); the bare number in a snippet
+    refs = "macro" if fmt == "beamer" else fmt in ("standalone", "article", "deck")
+    # the page width (pt) the LaTeX is laid out for; None: no page (markdown, text)
+    width = meta.get("width")
+    if width is not None and fmt not in WIDTH_FORMATS:
+        raise TexderiveError(f"a width applies to latex and standalone output, not to {fmt}: "
+                             + ("Beamer frames take their width from the deck" if fmt in ("beamer", "deck")
+                                else f"{fmt} output has no fixed width"))
     if fmt in ("beamer", "deck"):
-        geometry = "beamer"
-    elif fmt in ("latex", "standalone", "article"):
-        geometry = "twocolumn" if paper == "twocolumn" else "onecolumn"
+        geometry = WIDTH["beamer"]
+    elif fmt in WIDTH_FORMATS:
+        geometry = parse_width(width) if width is not None else WIDTH["twocolumn" if paper == "twocolumn"
+                                                                      else "onecolumn"]
     else:
         geometry = None
     docs_rules = [_read_rules(doc, f"derivation {k + 1}: " if n > 1 else "") for k, doc in enumerate(docs)]
@@ -779,6 +890,8 @@ def _view(docs, fmt, style, reveal, meta, user_templates=False):
         "meta": {key: _oneline(meta.get(key) or "") for key in ("title", "subtitle", "author", "institute")},
         "packages": _packages(docs), "macro_defs": _macro_defs(docs), "style": style, "reveal": bool(reveal) and fmt in ("beamer", "deck"),
         "paper": paper or "",
+        # a standalone document (or a one-column article) set to the width it was laid out for
+        "textwidth": Tex(f"{geometry:.2f}pt") if width is not None and paper != "twocolumn" else "",
         "fmt": fmt, "version": __version__, "refs": refs,
         "check": _checks_phrase(docs),
     }
