@@ -28,6 +28,7 @@ CELLS = {
     "dollar": r"d = %derive '$x^\top\mathbf{A}x$' --latex --wrt x" + "\nd.source",
     "steps": "%derive 'logdet(Sigma) - tr(S*Sigma)' --wrt Sigma --let 'Sigma: symmetric n' "
              "--style steps --bold bm",
+    "hessian": "%derive 'log(det(X))' --wrt X --hessian",
     "file": "%derive 'tr(A*X)' --wrt X -o snippet.tex --format standalone",
     "numpy": "%derive 'tr(A*X)' --wrt X --format numpy --no-check",
     "error": "%derive 'tr(A*X' --wrt X",
@@ -88,7 +89,7 @@ def stream(outputs, name) -> str:
 
 def test_magics_return_a_derivation_that_displays_itself(executed):
     cells, _ = executed
-    for name in ("line", "cell", "latex", "steps", "api"):
+    for name in ("line", "cell", "latex", "steps", "api", "hessian"):
         data = result(cells[name])
         assert {"text/plain", "text/markdown", "text/latex"} <= set(data), name
         assert data["text/plain"].startswith("<Derivation"), name
@@ -148,7 +149,7 @@ def formulas(data: dict) -> list:
 def test_displayed_math_renders_in_mathjax_and_katex(executed):
     cells, _ = executed
     items = []
-    for name in ("line", "cell", "latex", "steps", "api"):
+    for name in ("line", "cell", "latex", "steps", "api", "hessian"):
         data = result(cells[name])
         for key in ("text/markdown", "text/latex"):
             for bad in (r"\bm{", r"\displaybreak", r"\label", r"\eqref", r"\tag"):
