@@ -19,7 +19,7 @@ DECKS := tutorial cookbook_ml
 PAPER_SNIPPETS := $(addprefix examples/paper/generated/,least-squares.tex trace.tex \
                     logdet.tex gaussian.tex)
 
-.PHONY: all examples readme-images test bench fuzz clean distclean
+.PHONY: all examples readme-images test test-matrix bench fuzz clean distclean
 all: examples
 
 # The venv is a real file: --copies makes bin/python a file of its own (a symlink would
@@ -86,6 +86,10 @@ $(NODE_MODULES)/katex/package.json $(NODE_MODULES)/mathjax-full/package.json &: 
 
 test: $(PY) $(NODE_MODULES)/katex/package.json $(NODE_MODULES)/mathjax-full/package.json
 	NODE_PATH=$(CURDIR)/$(NODE_MODULES) $(PY) -m pytest -q
+
+# Every combination of the output options compiled (make test runs all pairs of them).
+test-matrix: $(PY)
+	TEXDERIVE_MATRIX=1 $(PY) -m pytest -q -m matrix tests/test_option_matrix.py
 
 bench: $(PY)
 	@if [ -f benchmarks/run.py ]; then $(PY) benchmarks/run.py; \

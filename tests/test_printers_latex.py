@@ -475,11 +475,11 @@ OPTIONS = [
     ({"trace": "Tr"}, "tr(X)", r"\operatorname{Tr}(\mathbf{X})"),
     ({"trace": "tr"}, "trace(X)", r"\operatorname{tr}(\mathbf{X})"),
     # macros
-    ({"macros": True}, "tr(A*X')", r"\tr(\mathbf{A}\mathbf{X}^\T)"),
-    ({"macros": True}, "inv(X)'", r"\mathbf{X}^{-\T}"),
-    ({"macros": True, "trace": "Tr", "transpose": "T"}, "tr(X')", r"\tr(\mathbf{X}^\T)"),
-    ({"macros": True}, "x'*y", r"\mathbf{x}^\T\mathbf{y}"),
-    ({"macros": True, "bold": "none"}, "x'*y", r"x^\T y"),
+    ({"macros": True}, "tr(A*X')", r"\tr(\mathbf{A}\mathbf{X}\T)"),
+    ({"macros": True}, "inv(X)'", r"\mathbf{X}^{-\top}"),
+    ({"macros": True, "trace": "Tr", "transpose": "T"}, "tr(X')", r"\tr(\mathbf{X}\T)"),
+    ({"macros": True}, "x'*y", r"\mathbf{x}\T\mathbf{y}"),
+    ({"macros": True, "bold": "none"}, "x'*y", r"x\T y"),
 ]
 
 
@@ -517,7 +517,7 @@ def test_differential_transposed_inside_a_product():
     nt = LatexNotation(differential="operatorname")
     node = ir.Trace(ir.MatMul(ir.Transpose(ir.D(X)), A))
     assert to_latex(node, nt) == r"\operatorname{tr}((\operatorname{d}\mathbf{X})^\top\mathbf{A})"
-    assert to_latex(node, LatexNotation(macros=True)) == r"\tr((\dd\mathbf{X})^\T\mathbf{A})"
+    assert to_latex(node, LatexNotation(macros=True)) == r"\tr((\dd\mathbf{X})\T\mathbf{A})"
 
 
 GRADIENTS = [
@@ -668,9 +668,6 @@ PREAMBLE = r"""\documentclass{article}
 \usepackage{amsmath,bm}
 %s\begin{document}
 """
-MACROS = (r"\providecommand{\tr}{\operatorname{tr}}" "\n"
-          r"\providecommand{\dd}{\mathrm{d}}" "\n"
-          r"\providecommand{\T}{\top}" "\n")
 
 COMPILE = ["tr(inv(X'*X)/t)", "norm(A*x - b*y)^2", "inv(X)'*A", "(X^2)'", "1/2*x/t/s",
            "A.*B./C + 1./B", "B.^0.5", "2 .^ x", "logdet(Sigma)", "abs(alpha2) + sqrt(a)",
@@ -706,7 +703,10 @@ def test_outputs_compile(tmp_path, nt):
                  + to_latex(ir.Trace(ir.MatMul(ir.Transpose(ir.D(X)), A)), nt) + " + "
                  + differential(ir.MatMul(A, X), nt) + "$\n")
     body = "\n".join(lines)
-    src = PREAMBLE % (MACROS if nt.macros else "") + body + "\\end{document}\n"
+    if nt.macros:       # the shipped texderive.sty, as `texderive sty` writes it (issue 12)
+        from texderive.render import sty
+        (tmp_path / "texderive.sty").write_text(sty())
+    src = PREAMBLE % ("\\usepackage{texderive}\n" if nt.macros else "") + body + "\\end{document}\n"
     (tmp_path / "t.tex").write_text(src)
     env = dict(os.environ, openin_any="p")
     proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",

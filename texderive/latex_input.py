@@ -588,8 +588,8 @@ class _Converter:
     def postfix(self, cur: _Cur) -> None:
         while True:
             it = cur.peek()
-            if _is_char(it, "'"):
-                cur.next()
+            if _is_char(it, "'") or (it is not None and it.kind == "m" and it.val == "T"):
+                cur.next()                  # X' and texderive.sty's X\T (\T is ^{\top})
                 self.op("'", it.pos, it.end)
             elif _is_char(it, "^"):
                 cur.next()

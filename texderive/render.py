@@ -425,6 +425,21 @@ def _math(obj, key, where) -> Tex:
 _PKG_MACROS = (("bm", re.compile(r"\\bm(?![A-Za-z])")), ("amssymb", re.compile(r"\\mathbb(?![A-Za-z])")))
 
 
+_MACRO_USE = re.compile(r"\\(?:tr|dd|T|grad)(?![A-Za-z])")
+
+
+def _macro_defs(docs: list) -> str:
+    """For a complete document whose math uses texderive.sty's macros (``macros``
+    notation): their definitions, from the shipped texderive.sty, so the document
+    compiles by itself (``\\providecommand``: a definition in place wins)."""
+    math_text = "\n".join(s for d in docs for s in _math_strings(d))
+    if not _MACRO_USE.search(math_text):
+        return Tex("")
+    body = sty().split("\\RequirePackage{amsmath}", 1)[1].split("\\endinput", 1)[0]
+    lines = [ln for ln in body.splitlines() if ln.strip() and not ln.lstrip().startswith("%")]
+    return Tex("\\makeatletter\n" + "\n".join(lines) + "\n\\makeatother")
+
+
 def _math_strings(doc: dict):
     yield str((doc.get("function") or {}).get("latex", ""))
     yield str((doc.get("gradient") or doc.get("result") or {}).get("latex", ""))
@@ -727,7 +742,7 @@ def _view(docs, fmt, style, reveal, meta, user_templates=False):
     return {
         "docs": derivations, "rules": rules, "rule_frames": rule_frames,
         "meta": {key: _oneline(meta.get(key) or "") for key in ("title", "subtitle", "author", "institute")},
-        "packages": _packages(docs), "style": style, "reveal": bool(reveal) and fmt in ("beamer", "deck"),
+        "packages": _packages(docs), "macro_defs": _macro_defs(docs), "style": style, "reveal": bool(reveal) and fmt in ("beamer", "deck"),
         "paper": paper or "",
         "fmt": fmt, "version": __version__, "refs": refs,
         "check": _checks_phrase(docs),

@@ -374,14 +374,16 @@ def restyle(statement: str, nt) -> str:
     d = r"\dd" if nt.macros else (r"\operatorname{d}" if nt.differential == "operatorname"
                                    else r"\mathrm{d}")
     s = statement.replace(r"\mathrm{d}", d + " " if nt.macros else d)
-    s = s.replace(r"^\top", r"^\T" if nt.macros else
+    s = s.replace(r"^\top", r"\T" if nt.macros else      # texderive.sty: \T is ^{\top}
                   {"top": r"^\top", "mathsf": r"^{\mathsf T}", "T": "^T"}[nt.transpose])
     s = s.replace(r"\operatorname{tr}", r"\tr" if nt.macros else
                   (r"\operatorname{Tr}" if nt.trace == "Tr" else r"\operatorname{tr}"))
     bold = {"mathbf": r"\mathbf", "bm": r"\boldsymbol" if nt.web else r"\bm", "none": ""}[nt.bold]
     if bold != r"\mathbf":
-        s = re.sub(r"\\mathbf\{([A-Za-z0-9]+)\}",
-                   (lambda m: m.group(1)) if not bold else (lambda m: bold + "{" + m.group(1) + "}"), s)
+        from .printers.latex import joined_sub
+        s = joined_sub(r"\\mathbf\{([A-Za-z0-9]+)\}",
+                       (lambda m: m.group(1)) if not bold else
+                       (lambda m: bold + "{" + m.group(1) + "}"), s)
     return s
 
 

@@ -180,6 +180,17 @@ def _join(a: str, b: str) -> str:
     return a + b
 
 
+def joined_sub(pattern: str, repl, s: str) -> str:
+    r"""``re.sub`` that keeps tokens apart: where a replacement starting with a letter
+    follows a control word (``\det`` + ``Y``), a space goes between them, as in
+    :func:`_join` (``\det\mathbf{Y}`` with bold none is ``\det Y``, never ``\detY``)."""
+    out, last = "", 0
+    for m in re.finditer(pattern, s):
+        out = _join(out + s[last:m.start()], repl(m))
+        last = m.end()
+    return out + s[last:]
+
+
 def _bold(core: str, notation: LatexNotation, greek: bool) -> str:
     if notation.bold == "none":
         return core
@@ -250,7 +261,9 @@ _TRANSPOSE = {
     "mathsf": (r"^{\mathsf T}", r"^{-\mathsf T}"),
     "T": ("^T", "^{-T}"),
 }
-_TRANSPOSE_MACRO = (r"^\T", r"^{-\T}")
+# texderive.sty defines \T as ^{\top}: X\T; an inverse transpose keeps ^{-\top} (X^{-1}\T
+# would be a double superscript)
+_TRANSPOSE_MACRO = (r"\T", r"^{-\top}")
 
 
 def _transpose_mark(notation: LatexNotation, inverse: bool = False) -> str:
