@@ -191,3 +191,16 @@ def test_import_texderive_never_imports_ipython():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("expr,wrt,hessian", [("tr(A*X*B)", "X", False), ("A*x", "x", False),
+                                              ("log(det(X))", "X", True)])
+def test_the_latex_repr_is_the_markdown_chain(expr, wrt, hessian):
+    """One source for both displays: the left-hand sides (y, f, J, H) are the renderer's."""
+    from texderive import derive
+    d = derive(expr, wrt, hessian=hessian)
+    tex, md = d._repr_latex_(), d._repr_markdown_()
+    assert tex.startswith("$$\n\\begin{aligned}\n") and tex.endswith("\\end{aligned}\n$$")
+    assert tex in md
+    first = tex.splitlines()[2]
+    assert first.split("&=")[0].strip() in md.split("$$")[0]       # what "Find ... for" names
