@@ -95,9 +95,19 @@ bench: $(PY)
 	@if [ -f benchmarks/run.py ]; then $(PY) benchmarks/run.py; \
 	else echo "benchmarks/run.py is not there yet: nothing to run"; fi
 
+# `make test` is deterministic: Hypothesis runs derandomized (profile "ci", see
+# tests/conftest.py).  The wide random search is here, with fresh seeds on every run:
+# tests/fuzz.py over derive, the numeric check and the printers (FUZZ_SEED replays a run),
+# then the property tests under the "fuzz" profile.  A failure found here becomes a named
+# regression test.
+FUZZ_INPUTS ?= 100000
+FUZZ_SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+FUZZ_EXAMPLES ?= 1000
 fuzz: $(PY)
-	@if [ -f tests/fuzz.py ]; then $(PY) tests/fuzz.py; \
-	else echo "tests/fuzz.py is not there yet: nothing to run"; fi
+	@echo "fuzz: seed $(FUZZ_SEED) (replay with make fuzz FUZZ_SEED=$(FUZZ_SEED))"
+	$(PY) tests/fuzz.py --seed $(FUZZ_SEED) --inputs $(FUZZ_INPUTS)
+	TEXDERIVE_HYPOTHESIS=fuzz TEXDERIVE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q \
+	    -p no:cacheprovider tests/test_properties.py tests/test_fuzz.py
 
 clean:
 	rm -rf $(OUT) $(BUILD) examples/paper/generated .pytest_cache .hypothesis dist

@@ -132,7 +132,7 @@ def test_check_may_be_a_boolean():
     ("derivations: [{expr: tr(X), wrt: X}]\nlet: [S symmetric]\n",
      "lecture.yaml:2:7: bad declaration 'S symmetric'"),
     ("derivations: [{expr: tr(X), wrt: X}]\nexact_timeout: soon\n",
-     "lecture.yaml:2:16: exact_timeout must be a positive number of seconds"),
+     "lecture.yaml:2:16: exact_timeout must be a number of seconds greater than 0"),
     ("- a\n- b\n", "lecture.yaml:1:1: the deck must be a mapping"),
     ("", "lecture.yaml: the deck is empty"),
     ("title: x\n  derivations: [\n", "lecture.yaml:2:14: not valid YAML"),

@@ -156,8 +156,14 @@ def test_every_hessian_step_keeps_the_value(name):
     values = {k: (np.array([[x]]) if np.ndim(x) == 0 else x) for k, x in v.items()}
     dirv = np.array([[direction]]) if np.ndim(direction) == 0 else direction
     lhs_seen = []
+    prev = None
     for step in d.steps:
         lhs_seen.append(step.lhs)
+        if step.rule == "abbreviate":      # display only: the name stands for what the note says
+            name, node = step.note[1][1], step.note[1][2]
+            assert _unname(step.expr, name, node) == prev.expr
+            continue
+        prev = step
         if step.lhs == "y":
             continue
         val = evaluate(step.expr, values, direction=dirv, wrt=wrt)
@@ -280,3 +286,22 @@ def test_result_text_reads_back_to_the_same_numbers(name):
     got = evaluate(tree, v)
     want = run_numpy(res["numpy"], v)
     close(vec(got), vec(want), 1e-9)
+
+
+def _unname(expr, name, node):
+    from texderive import ir
+    if expr == name:
+        return node
+    if not expr.children:
+        return expr
+    return expr.rebuild(*[_unname(a, name, node) if isinstance(a, ir.Node) else a
+                          for a in expr.args])
+
+
+def test_logistic_slide_names_the_sigmoid_once():
+    d = derive("sum(log(1 + exp(X*w))) - y'*X*w", wrt="w", hessian=True)
+    last = d.to_dict()["steps"][-1]
+    assert last["rule"] == "abbreviate"
+    assert last["latex"] == r"\mathbf{X}^\top\operatorname{diag}(\mathbf{s} \odot (\mathbf{1} - \mathbf{s}))\mathbf{X}"
+    assert "s = sigmoid(X w)" in last["note"]
+    assert d.result_text == "X'*diag(sigmoid(X*w) .* (ones - sigmoid(X*w)))*X"   # written out

@@ -25,21 +25,20 @@ Properties:
 (c) shuffling the terms of a top-level sum gives the same gradient numbers;
 (d) deriving twice gives byte-identical ``to_dict()`` JSON.
 
-Profiles: ``ci`` (derandomized, no deadline, prints the reproduction blob)
-is loaded when ``CI=true``; otherwise ``dev`` (no deadline).  Neither keeps
-an example database on disk.
+Profiles (tests/conftest.py): ``ci`` (derandomized, no deadline, no example
+database) in ``make test`` and CI, so every run gives the same result;
+``fuzz`` (fresh seeds, more examples) in ``make fuzz``.
 """
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 from texderive import TexderiveError, derive, ir, notation, shapes
@@ -55,13 +54,9 @@ with warnings.catch_warnings():
     except Exception:       # not installed: the plugin then skips the patch
         pass
 
-settings.register_profile(
-    "ci", derandomize=True, deadline=None, print_blob=True, max_examples=150, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-settings.register_profile(
-    "dev", deadline=None, print_blob=True, max_examples=150, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+# The profile (``ci``: derandomized, the default; ``fuzz``: fresh seeds) is loaded by
+# tests/conftest.py; these tests draw 150 examples under ``ci``.
+EXAMPLES = settings(max_examples=150) if settings().max_examples < 150 else settings()
 
 N, P_ = 3, 2
 SIZE = {"n": N, "p": P_, 1: 1}
@@ -79,11 +74,15 @@ class Ex:
 
     ``fn`` maps a dict of 2-D arrays (vectors (k, 1), scalars (1, 1)) to a 2-D array.
     ``text`` is atomic (a name or parenthesised) unless it is a leaf.
+    ``fixed`` (rows, cols): whether the expression's own content fixes that size (an
+    open-size constant ``I``/``ones``/``zeros`` fixes neither; a variable both).  Where
+    a size would be fixed by nothing at all (``ones'*(ones*x)``: the inner ``ones`` may
+    be n×n or 1×n), the input is ambiguous, so the strategy anchors it with a variable.
     """
-    __slots__ = ("text", "shape", "fn")
+    __slots__ = ("text", "shape", "fn", "fixed")
 
-    def __init__(self, text: str, shape: tuple, fn):
-        self.text, self.shape, self.fn = text, shape, fn
+    def __init__(self, text: str, shape: tuple, fn, fixed=(True, True)):
+        self.text, self.shape, self.fn, self.fixed = text, shape, fn, tuple(fixed)
 
     def __repr__(self):
         return f"Ex({self.text!r}, {self.shape})"
@@ -114,6 +113,39 @@ LEAVES = {
 SHAPES = tuple(LEAVES)
 
 
+def _const(name: str, shape: tuple) -> Ex:
+    """An open-size constant (``I``, ``ones``, ``zeros``): its size comes from the context."""
+    rows, cols = (SIZE[d] for d in shape)
+    if name == "I":
+        return Ex("I", shape, lambda v: np.eye(rows), (False, False))
+    value = 1.0 if name == "ones" else 0.0
+    return Ex(name, shape, lambda v: np.full((rows, cols), value), (False, False))
+
+
+#: Open-size constants of each shape (issue 12 item 3: ``diag(I)`` was wrong): drawn as
+#: leaves anywhere, so inside every function, like any other leaf.
+#: Not of shape 1×1: ``alpha + ones`` may be a scalar or a broadcast array.
+CONSTANTS = {shape: [_const("ones", shape), _const("zeros", shape)]
+             + ([_const("I", shape)] if shape[0] == shape[1] else [])
+             for shape in SHAPES if shape != (1, 1)}
+
+
+def _or(*fixes) -> tuple:
+    return (any(f[0] for f in fixes), any(f[1] for f in fixes))
+
+
+def _square(fixed) -> tuple:
+    both = fixed[0] or fixed[1]
+    return (both, both)
+
+
+def _anchored(draw, e: Ex, rows: bool = True, cols: bool = True) -> Ex:
+    """``e`` if its content fixes the sizes asked for, else a variable of its shape."""
+    if (rows and not e.fixed[0]) or (cols and not e.fixed[1]):
+        return draw(st.sampled_from(LEAVES[e.shape]))
+    return e
+
+
 def _mul_values(a, b, sa, sb):
     if sa == (1, 1) or sb == (1, 1):
         return a * b
@@ -136,6 +168,8 @@ ELEMENTWISE = {"exp": np.exp, "tanh": np.tanh, "sin": np.sin, "sigmoid": _sigmoi
 def exprs(draw, shape: tuple, depth: int) -> Ex:
     """A random well-typed expression of ``shape`` with its NumPy function."""
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
+        if shape in CONSTANTS and draw(st.integers(0, 3)) == 0:
+            return draw(st.sampled_from(CONSTANTS[shape]))
         return draw(st.sampled_from(LEAVES[shape]))
     r, c = shape
     d = depth - 1
@@ -157,67 +191,80 @@ def exprs(draw, shape: tuple, depth: int) -> Ex:
         op = draw(st.sampled_from(["+", "-"]))
         f1, f2 = e1.fn, e2.fn
         fn = (lambda v: f1(v) + f2(v)) if op == "+" else (lambda v: f1(v) - f2(v))
-        return Ex(f"({e1.text} {op} {e2.text})", shape, fn)
+        return Ex(f"({e1.text} {op} {e2.text})", shape, fn, _or(e1.fixed, e2.fixed))
     if kind == "mul":
         k = draw(st.sampled_from(["n", "p", 1]))
         e1, e2 = draw(exprs((r, k), d)), draw(exprs((k, c), d))
-        return Ex(f"({e1.text}*{e2.text})", shape, _fn_product(e1, e2))
+        if e1.shape == (1, 1) or e2.shape == (1, 1):   # a scaling: the array's sizes
+            fixed = e2.fixed if e1.shape == (1, 1) else e1.fixed
+            return Ex(f"({e1.text}*{e2.text})", shape, _fn_product(e1, e2), fixed)
+        if not (e1.fixed[1] or e2.fixed[0]):          # nothing fixes the inner size
+            e2 = _anchored(draw, e2)
+        if shape == (1, 1):       # ones*x may be 1x1 or a column: a scalar's sizes are fixed
+            e1, e2 = _anchored(draw, e1, cols=False), _anchored(draw, e2, rows=False)
+        return Ex(f"({e1.text}*{e2.text})", shape, _fn_product(e1, e2),
+                  (e1.fixed[0], e2.fixed[1]))
     if kind == "scale":
         s, e = draw(exprs((1, 1), d)), draw(exprs(shape, d))
-        return Ex(f"({s.text}*{e.text})", shape, _fn_product(s, e))
+        return Ex(f"({s.text}*{e.text})", shape, _fn_product(s, e), e.fixed)
     if kind == "transpose":
         e = draw(exprs((c, r), d))
         f = e.fn
-        return Ex(f"({e.text}')", shape, lambda v: f(v).T)
+        return Ex(f"({e.text}')", shape, lambda v: f(v).T, e.fixed[::-1])
     if kind == "coef":
         e = draw(exprs(shape, d))
         f = e.fn
         form = draw(st.sampled_from(["2*{}", "-{}", "{}/2", "0.5*{}", "3*{}"]))
         k = {"2*{}": 2.0, "-{}": -1.0, "{}/2": 0.5, "0.5*{}": 0.5, "3*{}": 3.0}[form]
-        return Ex("(" + form.format(e.text) + ")", shape, lambda v: k * f(v))
+        return Ex("(" + form.format(e.text) + ")", shape, lambda v: k * f(v), e.fixed)
     if kind == "func":
         name = draw(st.sampled_from(sorted(ELEMENTWISE)))
         e = draw(exprs(shape, d))
         f, g = e.fn, ELEMENTWISE[name]
-        return Ex(f"{name}({e.text})", shape, lambda v: g(f(v)))
+        return Ex(f"{name}({e.text})", shape, lambda v: g(f(v)), e.fixed)
     if kind == "hadamard":
         e1, e2 = draw(exprs(shape, d)), draw(exprs(shape, d))
         f1, f2 = e1.fn, e2.fn
-        return Ex(f"({e1.text} .* {e2.text})", shape, lambda v: f1(v) * f2(v))
+        return Ex(f"({e1.text} .* {e2.text})", shape, lambda v: f1(v) * f2(v),
+                  _or(e1.fixed, e2.fixed))
     if kind == "hpow":
         e = draw(exprs(shape, d))
         f = e.fn
         k = draw(st.sampled_from([2, 3]))
-        return Ex(f"({e.text} .^ {k})", shape, lambda v: f(v) ** k)
+        return Ex(f"({e.text} .^ {k})", shape, lambda v: f(v) ** k, e.fixed)
     if kind == "hquot":
-        e1, e2 = draw(exprs(shape, d)), draw(exprs(shape, d))
+        # 1 + I.^2 on its own may be 1x1: anchor an all-open e2 (``X ./ (1 + I.^2)``)
+        e1, e2 = draw(exprs(shape, d)), _anchored(draw, draw(exprs(shape, d)))
         f1, f2 = e1.fn, e2.fn
         return Ex(f"({e1.text} ./ (1 + {e2.text} .^ 2))", shape,
-                  lambda v: f1(v) / (1.0 + f2(v) ** 2))
+                  lambda v: f1(v) / (1.0 + f2(v) ** 2), _or(e1.fixed, e2.fixed))
     if kind == "hlog":
-        e = draw(exprs(shape, d))
+        e = _anchored(draw, draw(exprs(shape, d)))
         f = e.fn
         name = draw(st.sampled_from(["log", "sqrt"]))
         g = np.log if name == "log" else np.sqrt
-        return Ex(f"{name}(1 + {e.text} .^ 2)", shape, lambda v: g(1.0 + f(v) ** 2))
+        return Ex(f"{name}(1 + {e.text} .^ 2)", shape, lambda v: g(1.0 + f(v) ** 2), e.fixed)
     if kind == "plus_ones":
         e = draw(exprs(shape, d))
         f = e.fn
-        return Ex(f"({e.text} + ones)", shape, lambda v: f(v) + 1.0)
+        return Ex(f"({e.text} + ones)", shape, lambda v: f(v) + 1.0, e.fixed)
     if kind == "diagvec":
         e = draw(exprs((r, r), d))
+        if not (e.fixed[0] or e.fixed[1] or e.text == "I"):
+            e = _anchored(draw, e)      # diag(ones) of open size is read as diag of a column
         f = e.fn
-        return Ex(f"diag({e.text})", shape, lambda v: np.diag(f(v)).reshape(-1, 1))
+        return Ex(f"diag({e.text})", shape, lambda v: np.diag(f(v)).reshape(-1, 1),
+                  (e.fixed[0] or e.fixed[1], True))
     if kind == "diagmat":
         e = draw(exprs((r, 1), d))
         f = e.fn
-        return Ex(f"diag({e.text})", shape, lambda v: np.diag(f(v)[:, 0]))
+        return Ex(f"diag({e.text})", shape, lambda v: np.diag(f(v)[:, 0]), _square(e.fixed))
     if kind == "inv_gram":
         k = draw(st.sampled_from(["n", "p", 1]))
-        s = draw(exprs((k, r), d))
+        s = _anchored(draw, draw(exprs((k, r), d)), cols=False)
         f, size = s.fn, SIZE[r]
         return Ex(f"inv({s.text}'*{s.text} + I)", shape,
-                  lambda v: np.linalg.inv(f(v).T @ f(v) + np.eye(size)))
+                  lambda v: np.linalg.inv(f(v).T @ f(v) + np.eye(size)), (s.fixed[1],) * 2)
     if kind == "inv_shift":
         m = draw(st.sampled_from(LEAVES[("n", "n")]))
         f = m.fn
@@ -225,21 +272,24 @@ def exprs(draw, shape: tuple, depth: int) -> Ex:
     if kind == "power":
         e = draw(exprs(shape, d))
         f = e.fn
-        return Ex(f"({e.text}^2)", shape, lambda v: f(v) @ f(v))
+        return Ex(f"({e.text}^2)", shape, lambda v: f(v) @ f(v), _square(e.fixed))
     # -- scalars ------------------------------------------------------------------
     if kind == "trace":
         k = draw(st.sampled_from(["n", "p"]))
         e = draw(exprs((k, k), d))
+        e = e if (e.fixed[0] or e.fixed[1]) else _anchored(draw, e)
         f = e.fn
         return Ex(f"tr({e.text})", shape, lambda v: np.full((1, 1), np.trace(f(v))))
     if kind == "quad":
         k = draw(st.sampled_from(["n", "p"]))
         u, m = draw(exprs((k, 1), d)), draw(exprs((k, k), d))
+        if not (u.fixed[0] or m.fixed[0] or m.fixed[1]):
+            u = _anchored(draw, u)
         fu, fm = u.fn, m.fn
         return Ex(f"({u.text}'*{m.text}*{u.text})", shape, lambda v: fu(v).T @ fm(v) @ fu(v))
     if kind in ("norm2", "norm"):
         s = draw(st.sampled_from(SHAPES))
-        e = draw(exprs(s, d))
+        e = _anchored(draw, draw(exprs(s, d)))
         f = e.fn
         if kind == "norm2":
             return Ex(f"(norm({e.text})^2)", shape, lambda v: np.full((1, 1), np.sum(f(v) ** 2)))
@@ -248,20 +298,20 @@ def exprs(draw, shape: tuple, depth: int) -> Ex:
     if kind == "logdet":
         k = draw(st.sampled_from(["n", "p"]))
         j = draw(st.sampled_from(["n", "p", 1]))
-        s = draw(exprs((j, k), d))
+        s = _anchored(draw, draw(exprs((j, k), d)))
         f, size = s.fn, SIZE[k]
         return Ex(f"logdet({s.text}'*{s.text} + I)", shape,
                   lambda v: np.full((1, 1), np.linalg.slogdet(f(v).T @ f(v) + np.eye(size))[1]))
     if kind == "det":
         k = draw(st.sampled_from(["n", "p"]))
         j = draw(st.sampled_from(["n", "p", 1]))
-        s = draw(exprs((j, k), d))
+        s = _anchored(draw, draw(exprs((j, k), d)))
         f, size = s.fn, SIZE[k]
         return Ex(f"det({s.text}'*{s.text} + I)", shape,
                   lambda v: np.full((1, 1), np.linalg.det(f(v).T @ f(v) + np.eye(size))))
     if kind == "sum":
         s = draw(st.sampled_from(SHAPES))
-        e = draw(exprs(s, d))
+        e = _anchored(draw, draw(exprs(s, d)))
         f = e.fn
         return Ex(f"sum({e.text})", shape, lambda v: np.full((1, 1), np.sum(f(v))))
     if kind == "spow":
@@ -294,7 +344,7 @@ def ones_dots(draw, depth: int) -> Ex:
     """``ones'*v``: a top-level term only, where f being a scalar fixes the size of ones
     (inside a product, ``(ones'*c)*c'`` may as well be an outer product)."""
     k = draw(st.sampled_from(["n", "p"]))
-    e = draw(exprs((k, 1), depth))
+    e = _anchored(draw, draw(exprs((k, 1), depth)), cols=False)
     f = e.fn
     return Ex(f"ones'*{e.text}", (1, 1), lambda v: np.full((1, 1), np.sum(f(v))))
 
@@ -404,6 +454,7 @@ def _rename_dims(node, mapping: dict):
 # ---------------------------------------------------------------------------
 # (a) gradient = finite differences, or a refusal
 
+@EXAMPLES
 @given(problems())
 def test_gradient_matches_finite_differences(problem):
     terms, wrt, seed = problem
@@ -439,6 +490,7 @@ def test_gradient_matches_finite_differences(problem):
 # ---------------------------------------------------------------------------
 # (b) parse(to_text(e)) == e
 
+@EXAMPLES
 @given(problems())
 def test_text_round_trips(problem):
     terms, wrt, _ = problem
@@ -460,14 +512,29 @@ def test_text_round_trips(problem):
     again = parse_ir(printed)
     assert again == d.f, (f"input {text!r} prints as {printed!r}, which parses to "
                           f"{to_text(again)!r}:\n{again!r}\n!=\n{d.f!r}")
-    gtext = to_text(d.gradient)
-    assert gtext == d.to_dict()["gradient"]["text"]
+    gtext = d.to_dict()["gradient"]["text"]     # sizes named by the inputs: rows(x)
     # parsed on its own, the gradient's outer shape is the wrt variable's: a scalar for a
     # scalar wrt; otherwise fresh dimension names of a lone I or ones are renamed to it
     g2 = parse_ir(gtext, scalar=d.wrt_sym.shape == (1, 1))
     mapping = {a: b for a, b in zip(g2.shape, d.gradient.shape) if a != b and isinstance(a, str)}
     if mapping:
         g2 = _rename_dims(g2, mapping)
+    if g2 != d.gradient and re.search(r"\b(I|ones|zeros)\b", gtext):
+        # parsed apart from f, an open-size constant may come back as another tree of the
+        # same value (ones' of a row vs ones): compare the values at a point
+        from texderive.printers.numpy import to_numpy
+        values = sample_point(0)
+        try:
+            code = to_numpy(g2, d.f, d.wrt_sym)
+        except TexderiveError as exc:       # a size the parsed text alone cannot name
+            note(f"{gtext!r} parsed apart from f has no NumPy form: {exc}")
+            return
+        a = eval_numpy(code, values)
+        b = eval_numpy(d.gradient_numpy, values)
+        assert a.shape == b.shape and np.allclose(a, b, rtol=1e-9, atol=1e-9), (
+            f"gradient of {text!r} prints as {gtext!r}, which parses to {to_text(g2)!r}: "
+            f"another value")
+        return
     assert g2 == d.gradient, (
         f"gradient of {text!r} prints as {gtext!r}, which parses to {to_text(g2)!r}\n"
         f"{g2!r}\n!=\n{d.gradient!r}")
@@ -476,6 +543,7 @@ def test_text_round_trips(problem):
 # ---------------------------------------------------------------------------
 # (c) shuffling the terms of a top-level sum
 
+@EXAMPLES
 @given(problems(max_terms=4, min_terms=2), st.randoms(use_true_random=False))
 def test_shuffled_sum_gives_the_same_gradient(problem, rnd):
     terms, wrt, seed = problem
@@ -506,6 +574,7 @@ def test_shuffled_sum_gives_the_same_gradient(problem, rnd):
 # ---------------------------------------------------------------------------
 # (d) byte-identical output
 
+@EXAMPLES
 @given(problems())
 def test_derive_twice_is_byte_identical(problem):
     terms, wrt, _ = problem
@@ -526,6 +595,7 @@ def test_derive_twice_is_byte_identical(problem):
 # ---------------------------------------------------------------------------
 # the strategy itself
 
+@EXAMPLES
 @given(st.sampled_from(SHAPES).flatmap(lambda s: exprs(s, 3)), st.integers(0, 2**32 - 1))
 def test_strategy_builds_well_typed_expressions(e, seed):
     """Each expression elaborates to its own shape, and its function gives that shape."""
@@ -535,4 +605,6 @@ def test_strategy_builds_well_typed_expressions(e, seed):
         val = np.asarray(e.fn(as_2d(sample_point(seed))))
     assert val.shape == want, (e.text, val.shape, want)
     got = tuple(d if isinstance(d, int) else SIZE.get(d) for d in node.shape)
-    assert got == want, (e.text, node.shape, e.shape)
+    for k in (0, 1):                 # a size that only the context fixes is open here
+        if e.fixed[k]:
+            assert got[k] == want[k], (e.text, node.shape, e.shape, e.fixed)

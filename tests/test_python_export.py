@@ -150,7 +150,7 @@ def test_check_gradient_catches_a_wrong_gradient(tmp_path):
     for expr, wrt, let in [("norm(A*x - b)^2", "x", {}), ("logdet(S) - tr(B*S)", "S",
                                                           {"S": "symmetric"})]:
         d, text = module_for(expr, wrt, let)
-        wrong, n = re.subn(r"^    _grad = (.*)$", r"    _grad = 1.001 * (\1)", text, flags=re.M)
+        wrong, n = re.subn(r"^    _result = (.*)$", r"    _result = 1.001 * (\1)", text, flags=re.M)
         assert n == 1
         rng = np.random.default_rng(0)
         if wrt == "x":
@@ -222,3 +222,123 @@ def test_latex_input_source_stays_out_of_the_docstring(tmp_path):
     d, text = module_for(r'\operatorname{tr}(\mathbf{A}\mathbf{X}) + \frac{1}{2}', "X", latex=True)
     assert "\\" not in text.split("import numpy", 1)[0]
     load_module(text, tmp_path)
+
+
+# --- Jacobians and Hessians (SPEC section 6) -----------------------------------------------
+
+def vec(a):
+    return np.asarray(a, dtype=float).reshape(-1, order="F")
+
+
+def commutation(m, n):
+    """K with K vec(X) = vec(X') for X m x n (hand-written)."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[i * n + j, j * m + i] = 1.0
+    return K
+
+
+_R = np.random.default_rng(11)
+_A34, _B42, _x4 = _R.standard_normal((3, 4)), _R.standard_normal((4, 2)), _R.standard_normal(4)
+_X33 = _R.standard_normal((3, 3)) + 4 * np.eye(3)
+_X32 = _R.standard_normal((3, 2))
+_S44 = _R.standard_normal((4, 4))
+
+JACOBIANS = [
+    # expr, wrt, let, inputs, F(inputs), J(inputs) by hand
+    ("A*x", "x", {}, {"A": _A34, "x": _x4}, lambda v: v["A"] @ v["x"], lambda v: v["A"]),
+    ("X*B", "X", {}, {"X": _X32, "B": _B42[:2]},
+     lambda v: v["X"] @ v["B"], lambda v: np.kron(v["B"].T, np.eye(3))),
+    ("x*alpha", "alpha", {}, {"x": _x4, "alpha": 0.7},
+     lambda v: v["x"] * v["alpha"], lambda v: v["x"]),
+    ("exp(x) .* x", "x", {}, {"x": _x4},
+     lambda v: np.exp(v["x"]) * v["x"], lambda v: np.diag(np.exp(v["x"]) * (1 + v["x"]))),
+    ("inv(X)", "X", {}, {"X": _X33}, lambda v: np.linalg.inv(v["X"]),
+     lambda v: -np.kron(np.linalg.inv(v["X"]).T, np.linalg.inv(v["X"]))),
+]
+HESSIANS = [
+    ("x'*A*x + sum(exp(x))", "x", {}, {"x": _x4, "A": _S44},
+     lambda v: v["x"] @ v["A"] @ v["x"] + np.sum(np.exp(v["x"])),
+     lambda v: v["A"] + v["A"].T + np.diag(np.exp(v["x"]))),
+    ("log(det(X))", "X", {}, {"X": _X33}, lambda v: np.linalg.slogdet(v["X"])[1],
+     lambda v: -commutation(3, 3) @ np.kron(np.linalg.inv(v["X"]).T, np.linalg.inv(v["X"]))),
+    ("alpha^3", "alpha", {}, {"alpha": 1.3}, lambda v: v["alpha"] ** 3,
+     lambda v: 6 * v["alpha"]),
+    ("norm(A*x - b)^2", "x", {}, {"A": _A34, "x": _x4, "b": _R.standard_normal(3)},
+     lambda v: np.sum((v["A"] @ v["x"] - v["b"]) ** 2), lambda v: 2 * v["A"].T @ v["A"]),
+]
+
+
+@pytest.mark.parametrize("expr, wrt, let, inputs, F, J", JACOBIANS, ids=[j[0] for j in JACOBIANS])
+def test_value_and_jacobian(tmp_path, expr, wrt, let, inputs, F, J):
+    d = derive(expr, wrt, let)
+    assert d.result_kind == "jacobian"
+    mod = load_module(d.to_python(), tmp_path)
+    f, jac = mod.value_and_jacobian(**inputs)
+    close(f, F(inputs))
+    close(jac, J(inputs))
+    close(jac, eval(d.result_numpy, {"__builtins__": {}}, {"np": np, **inputs}))
+    assert mod.check_jacobian(**inputs) < 1e-6
+    wrong, n = re.subn(r"^    _result = (.*)$", r"    _result = 1.001 * (\1)", d.to_python(),
+                       flags=re.M)
+    assert n == 1 and load_module(wrong, tmp_path).check_jacobian(**inputs) > 5e-4
+    assert not hasattr(mod, "value_and_grad")
+
+
+@pytest.mark.parametrize("expr, wrt, let, inputs, f, H", HESSIANS, ids=[h[0] for h in HESSIANS])
+def test_value_and_hessian(tmp_path, expr, wrt, let, inputs, f, H):
+    d = derive(expr, wrt, let, hessian=True)
+    assert d.result_kind == "hessian"
+    mod = load_module(d.to_python(), tmp_path)
+    value, hess = mod.value_and_hessian(**inputs)
+    close(value, f(inputs))
+    close(hess, H(inputs))
+    assert isinstance(value, float)
+    assert mod.check_hessian(**inputs) < 1e-6
+    wrong, n = re.subn(r"^    _result = (.*)$", r"    _result = 1.001 * (\1)", d.to_python(),
+                       flags=re.M)
+    assert n == 1 and load_module(wrong, tmp_path).check_hessian(**inputs) > 5e-4
+
+
+def second_problems():
+    path = BENCH / "second" / "problems.json"
+    if not path.exists():
+        return []
+    return [p for p in json.loads(path.read_text(encoding="utf-8")) if not p.get("refuse_pattern")]
+
+
+SECOND = second_problems()
+
+
+@pytest.mark.parametrize("entry", SECOND, ids=[e["id"] for e in SECOND])
+def test_second_order_problems_against_hand_written_f(entry, tmp_path):
+    """The second benchmark's problems: F (f) equals the hand-written NumPy, the checker
+    says < 1e-6, and J vec(V) (v'Hw) matches a difference of the hand-written F (f)."""
+    common = bench_common()
+    d = derive(entry["expr"], entry["wrt"], entry["let"], hessian=entry["hessian"])
+    assert d.result_kind == entry["asked"]
+    mod = load_module(d.to_python(), tmp_path)
+    run = getattr(mod, f"value_and_{entry['asked']}")
+    check = getattr(mod, f"check_{entry['asked']}")
+    for point in range(2):
+        values = common.sample_point(entry, point)
+        inputs = {py(k): v for k, v in values.items()}
+        value, result = run(**common.copy_values(inputs))
+        ref = common.eval_py(entry["f_np"], common.copy_values(values))
+        close(value, np.asarray(ref, dtype=float).reshape(np.shape(value)))
+        assert check(**common.copy_values(inputs)) < 1e-6
+        x = np.asarray(values[entry["wrt"]], dtype=float)
+        rng = np.random.default_rng(point)
+        v, w, h = rng.standard_normal(x.shape), rng.standard_normal(x.shape), 1e-4
+
+        def F(t, s=0.0):
+            moved = {**common.copy_values(values), entry["wrt"]: x + t * v + s * w}
+            return vec(common.eval_py(entry["f_np"], moved))
+        if entry["asked"] == "jacobian":
+            fd = (F(h) - F(-h)) / (2 * h)
+            an = vec(result) * float(v) if x.ndim == 0 else np.asarray(result) @ vec(v)
+        else:
+            fd = ((F(h, h) - F(h, -h) - F(-h, h) + F(-h, -h)) / (4 * h * h))[0]
+            an = float(v * result * w) if x.ndim == 0 else float(vec(v) @ np.asarray(result) @ vec(w))
+        assert np.allclose(fd, an, rtol=1e-4, atol=1e-4 * (1 + np.max(np.abs(an)))), (fd, an)

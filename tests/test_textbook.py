@@ -312,3 +312,61 @@ def test_named_functions_recognised_with_powers(expr, wrt, text, f_np):
     # the tidy-up step that introduced the name says so
     notes = " ".join(s["note"] for s in d.to_dict()["steps"])
     assert "= sigmoid(u)" in notes or "= tanh(u)" in notes
+
+
+def test_a_matrix_times_its_inverse_is_the_identity():
+    case = Case("stein", "tr(inv(Sigma)*S) - logdet(inv(Sigma)*S)", "Sigma",
+                {"Sigma": "symmetric n", "S": "symmetric n"},
+                lambda v: tr(_inv(v["Sigma"]) @ v["S"]) - ld(_inv(v["Sigma"]) @ v["S"]),
+                kinds={"Sigma": "spd", "S": "spd"})
+    d = derive(case.expr, wrt=case.wrt, let=case.let)
+    assert d.gradient_text == "inv(Sigma) - inv(Sigma)*S*inv(Sigma)"
+    code = d.to_dict()["gradient"]["numpy"]
+    assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v), code) == \
+        POINTS * DIRECTIONS
+    assert derive("tr(A*X*inv(A))", wrt="X").gradient_text == "I"
+
+
+def test_one_minus_sigmoid_is_sigmoid_of_minus_but_still_collects():
+    assert derive("-sum(log(sigmoid(y .* (X*w))))", wrt="w").gradient_text == \
+        "-X'*(sigmoid(-(y .* (X*w))) .* y)"
+    # multiplied out, (1 - y) .* sigmoid(X*w) - y .* (1 - sigmoid(X*w)) is sigmoid(X*w) - y
+    assert derive("-sum(y .* log(sigmoid(X*w)) + (1 - y) .* log(1 - sigmoid(X*w)))",
+                  wrt="w").gradient_text == "X'*(sigmoid(X*w) - y)"
+    # the derivative of sigmoid stays as books write it
+    assert derive("sum(sigmoid(X*w))", wrt="w").gradient_text == \
+        "X'*(sigmoid(X*w) .* (ones - sigmoid(X*w)))"
+
+
+def test_half_powers_are_square_roots():
+    """s^(-1/2) is 1/sqrt(s): d'*x*(a'*X*b)^0.5*y'*c wrt X."""
+    case = Case("sqrt_power", "d'*x*(a'*X*b)^0.5*y'*c", "X",
+                {"d": "vector k", "x": "vector k", "a": "vector m", "X": "matrix m n",
+                 "b": "vector n", "y": "vector p", "c": "vector p"},
+                lambda v: float((v["d"] @ v["x"]) * np.sqrt(v["a"] @ v["X"] @ v["b"])
+                                * (v["y"] @ v["c"])),
+                kinds={"a": "positive", "X": "positive", "b": "positive"})
+    d = derive(case.expr, wrt=case.wrt, let=case.let)
+    assert d.gradient_text == "1/2*(d'*x)*(y'*c)*a*b'/sqrt(a'*X*b)"
+    code = d.to_dict()["gradient"]["numpy"]
+    assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v), code) == \
+        POINTS * DIRECTIONS
+
+
+def test_sum_of_a_row_of_column_sums_is_the_sum():
+    """sum(ones'*X) = ones'*X*ones = sum(X); sum(X*ones) = sum(X)."""
+    d = derive("sum(X)*sum(ones'*X)", wrt="X")
+    assert d.gradient_text == "2*sum(X)*ones"
+    d = derive("sum(X*ones)^2", wrt="X", check=True)
+    assert d.gradient_text == "2*sum(X)*ones"
+
+
+def test_common_scalar_factors_come_out():
+    """x'*A*x/(x'*x): both terms share 1/(x'*x), as in 2*(A - R(x)*I)*x/(x'*x)."""
+    case = Case("rayleigh", "x'*A*x/(x'*x)", "x", {"x": "vector n", "A": "symmetric n"},
+                lambda v: float(v["x"] @ v["A"] @ v["x"] / (v["x"] @ v["x"])))
+    d = derive(case.expr, wrt=case.wrt, let=case.let)
+    assert d.gradient_text == "2*(A - (x'*A*x)*I/(x'*x))*x/(x'*x)"
+    code = d.to_dict()["gradient"]["numpy"]
+    assert check_gradient_against_fd(case, lambda v: eval_numpy(code, v), code) == \
+        POINTS * DIRECTIONS

@@ -73,7 +73,10 @@ def derive(expr: str, wrt: str, let=None, *, latex: bool = False, check: bool = 
            exact: bool = False, exact_timeout: float = 60.0, hessian: bool = False):
     """The derivation of f with respect to wrt: its gradient for a scalar f, its
     Jacobian for a vector or matrix f, its Hessian with ``hessian=True`` (SPEC 2, 6)."""
+    from .limits import exact_timeout as valid_timeout
     from .steps import Derivation
+    if check or exact:
+        exact_timeout = valid_timeout(exact_timeout)      # an option, not the expression
     try:
         if not isinstance(hessian, bool):
             raise TexderiveError("hessian must be True or False")

@@ -295,10 +295,16 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
             return a
         if isinstance(a, Ones) and a.args[1] == 1 and b.shape[0] == 1:
             return tp(b)
+    if cls is HadPow and kids[0].shape == (1, 1) and kids[1].shape == (1, 1):
+        cls = Pow                                 # s .^ k of a scalar is s^k (as it parses)
     if cls is Pow:
         b, e = kids
         if isinstance(e, Num) and e.value == 1:
             return b
+        if isinstance(e, Num) and e.value in (Fraction(1, 2), Fraction(-1, 2)) \
+                and not isinstance(b, Num):
+            r = Func("sqrt", b)                   # s^(1/2) = sqrt(s), s^(-1/2) = 1/sqrt(s)
+            return r if e.value > 0 else Pow(r, Num(-1))
         if isinstance(e, Num) and e.value.denominator == 1 and isinstance(b, MatMul):
             c, fs = coef_split(b)
             if c != 1 and fs and abs(e.value) <= 16:
@@ -342,6 +348,13 @@ def sum_of(v: ir.Node) -> ir.Node:
         rest = [f for f in fs if f.shape != (1, 1)]
         if (c != 1 or scal) and rest:          # sum(c*s*V) = c*s*sum(V)
             return mul(Num(c), *scal, sum_of(mul(*rest)))
+    if isinstance(v, MatMul) and len(v.args) >= 2:
+        # sum(ones'*M) = ones'*M*ones = sum(M), and sum(M*ones) = sum(M)
+        first, last = v.args[0], v.args[-1]
+        if isinstance(first, Ones) and first.args[0] == 1 and v.shape[0] == 1:
+            return sum_of(mul(*v.args[1:]))
+        if isinstance(last, Ones) and last.args[1] == 1 and v.shape[1] == 1:
+            return sum_of(mul(*v.args[:-1]))
     if isinstance(v, Ones):
         r, c = v.args
         d = ir.dim_mul(r, c)
@@ -352,9 +365,17 @@ def sum_of(v: ir.Node) -> ir.Node:
     return ir.Sum(v)
 
 
+_SIZES = []
+
+
 def _sizes_printable() -> bool:
-    """Size nodes are produced once every printer and evaluator has an entry for them."""
-    return ir.Size in ir.NODE_CLASSES
+    """Size nodes are produced once the printers have an entry for them (the text printer
+    names a size ``rows(X)``); until then ``sum(ones)`` stays as it is."""
+    if not _SIZES:
+        from .printers import numpy as np_printer, text
+        _SIZES.append(hasattr(text.TextPrinter, "_Size") and
+                      hasattr(getattr(np_printer, "NumpyPrinter", None), "_Size"))
+    return _SIZES[0]
 
 
 def inverse_of_product(a: ir.Node) -> ir.Node:
@@ -385,7 +406,18 @@ def cancel_inverses(n: ir.Node) -> ir.Node:
     while changed:
         changed = False
         for i, f in enumerate(fs):
-            if not isinstance(f, Inverse) or not isinstance(f.args[0], MatMul):
+            if not isinstance(f, Inverse):
+                continue
+            # A*inv(A) = inv(A)*A = I
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(fs) and fs[j] == f.args[0] and f.shape != (1, 1):
+                    lo = min(i, j)
+                    fs[lo:lo + 2] = [Ident(f.shape[0])]
+                    changed = True
+                    break
+            if changed:
+                break
+            if not isinstance(f.args[0], MatMul):
                 continue
             inner = list(f.args[0].args)
             if not _square_chain(inner):
@@ -422,6 +454,51 @@ def _one_plus_exp(b: ir.Node):
                 and isinstance(e, Func) and e.name == "exp":
             return e.args[1]
     return None
+
+
+def _one_minus_sigmoid(b: ir.Node):
+    """v when b is 1 - sigmoid(v) (1 a number or ones), else None."""
+    if not isinstance(b, Add) or len(b.args) != 2:
+        return None
+    for one, t in (b.args, tuple(reversed(b.args))):
+        c, fs = coef_split(t)
+        if ((isinstance(one, Num) and one.value == 1) or isinstance(one, Ones)) and c == -1 \
+                and len(fs) == 1 and isinstance(fs[0], Func) and fs[0].name == "sigmoid":
+            return fs[0].args[1]
+    return None
+
+
+def flip_sigmoids(n: ir.Node) -> ir.Node:
+    """``(1 - sigmoid(v)) .* y = sigmoid(-v) .* y`` in a product that does not also hold
+    sigmoid(v) (``sigmoid(v) .* (1 - sigmoid(v))`` is the derivative as books write it).
+    A candidate form for :func:`compact`, not a simplification: multiplied out, the
+    ``1 - sigmoid`` may cancel against other terms."""
+    memo = {}
+
+    def go(x):
+        r = memo.get(x)
+        if r is not None:
+            return r
+        kids = [go(a) if isinstance(a, ir.Node) else a for a in x.args]
+        r = x.rebuild(*kids) if any(k is not a for k, a in zip(kids, x.args)) else x
+        if isinstance(r, (Hadamard, MatMul)):
+            args = list(r.args)
+            for i, f in enumerate(args):
+                b, k = _base_power(f)
+                v = _one_minus_sigmoid(b)
+                if v is None or Func("sigmoid", v) in args or \
+                        (isinstance(r, MatMul) and b.shape != (1, 1)):
+                    continue
+                c, fs = coef_split(v)
+                sv = Func("sigmoid", mul(Num(-c), *fs) if fs else Num(-c))
+                args[i] = sv if k == 1 else (HadPow(sv, Num(k)) if isinstance(r, Hadamard)
+                                             else Pow(sv, Num(k)))
+            if any(a is not b for a, b in zip(args, r.args)):
+                r = hadamard(*args) if isinstance(r, Hadamard) else mul(*args)
+        memo[x] = r
+        return r
+
+    return go(n)
 
 
 def known_functions(n: ir.Node) -> ir.Node:
@@ -828,7 +905,8 @@ def factor(n: ir.Node) -> ir.Node:
         suf += 1
     left = lists[0][:pre]
     right = lists[0][len(lists[0]) - suf:] if suf else []
-    if not left and not right and g == 1:
+    common, scalars = _common_scalars(scalars)
+    if not left and not right and g == 1 and not common:
         return n
     mids = [fs[pre:len(fs) - suf] for _, fs in parts]
     shapes = {mul(*m).shape for m in mids if m}
@@ -848,9 +926,39 @@ def factor(n: ir.Node) -> ir.Node:
     try:
         inner = add(*inner_terms)
         inner = factor(inner) if isinstance(inner, Add) else inner
-        return mul(Num(g), *left, inner, *right)
+        return order_scalars(mul(Num(g), *common, *left, inner, *right))
     except ValueError:
         return n
+
+
+def _common_scalars(scalars: list) -> tuple:
+    """(common, rest): the scalar factors every term has, to the smallest power of one sign
+    (``s/(x'*x)`` and ``t/(x'*x)^2`` share ``1/(x'*x)``), and each term's remaining ones."""
+    if len(scalars) < 2 or not all(scalars):
+        return [], scalars
+    powers = []
+    for sc in scalars:
+        d = {}
+        for f in sc:
+            b, k = _scalar_base(f)
+            d[b] = d.get(b, Fraction(0)) + k
+        powers.append(d)
+    common = []
+    for b in powers[0]:
+        ks = [d.get(b) for d in powers]
+        if any(k is None or k == 0 for k in ks) or len({k > 0 for k in ks}) != 1:
+            continue
+        kc = min(ks, key=abs)
+        common.append((b, kc))
+        for d in powers:
+            d[b] -= kc
+    if not common:
+        return [], scalars
+
+    def power(b, k):
+        return b if k == 1 else Pow(b, Num(k))
+    rest = [[power(b, k) for b, k in d.items() if k != 0] for d in powers]
+    return [power(b, k) for b, k in common], rest
 
 
 def factor_groups(n: ir.Node, key) -> ir.Node:
@@ -960,6 +1068,10 @@ def candidates(n: ir.Node, simplified: bool = False) -> list:
         e = simplify(expand(base))
         cands.append(e)
         cands.append(factor(e))
+    for c in list(cands):
+        f = flip_sigmoids(c)
+        if f is not c and f != c:
+            cands.append(f)
     if isinstance(base, Add) and len(base.args) > 2:
         for key in (lambda fs: (fs[0], fs[-1]), lambda fs: fs[0], lambda fs: fs[-1]):
             g = factor_groups(base, key)

@@ -14,10 +14,13 @@ caret line under the expression), no traceback and no usage banner.
 from __future__ import annotations
 
 import contextlib
+import re
+import shlex
 
 import click
 
 from . import __version__
+from .starter import STARTER_DECK, STARTER_MAKEFILE  # noqa: F401 (plain text, no imports)
 
 FORMATS = ("latex", "standalone", "beamer", "markdown", "text", "json", "numpy", "python")
 #: The notation flags and their values, the default first: the LaTeX printer's
@@ -43,9 +46,10 @@ class InputError(click.ClickException):
         self.caret = caret
 
     def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
+        from .limits import visible       # no raw escape sequence from the input on a terminal
+        click.echo(f"Error: {visible(self.format_message())}", err=True)
         if self.caret:
-            click.echo(self.caret, err=True)
+            click.echo(visible(self.caret), err=True)
 
 
 @contextlib.contextmanager
@@ -82,6 +86,15 @@ class Declaration(click.ParamType):
         except TexderiveError as e:
             self.fail(e.message, param, ctx)
         return name, decl
+
+
+def _timeout_option(ctx, param, value):
+    from .errors import TexderiveError
+    from .limits import exact_timeout
+    try:
+        return exact_timeout(value, "the time budget")
+    except TexderiveError as e:
+        raise click.BadParameter(e.message, ctx, param) from None
 
 
 def _let_dict(pairs) -> dict:
@@ -136,10 +149,33 @@ def main():
       texderive derive "log(det(X'*X))" --wrt X --format beamer -o logdet.tex
       texderive build lecture.yaml -o lecture.tex
       texderive init my-lecture && make -C my-lecture
+      texderive build paper.yaml -o generated      (format: snippets)
+      texderive bundle lecture.yaml -o lecture.zip (for Overleaf)
     """
 
 
-@main.command()
+class _DeriveCommand(click.Command):
+    """``derive``: an expression that starts with ``-`` (``-logdet(X)``) is an
+    expression error (one paragraph, no usage banner), not an unknown option."""
+
+    def parse_args(self, ctx, args):
+        given = list(args)                  # click's parser consumes its list
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption:
+            known = {o for p in self.params for o in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+            for arg in given:
+                if arg == "--":
+                    break
+                if arg.startswith("-") and arg.split("=", 1)[0] not in known and \
+                        not re.fullmatch(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", arg):
+                    raise InputError(f"{arg!r} reads as an option: an expression that starts "
+                                     f"with '-' goes last, after '--' (texderive derive --wrt X "
+                                     f"-- {shlex.quote(arg)})") from None
+            raise
+
+
+@main.command(cls=_DeriveCommand)
 @click.argument("expr")
 @click.option("--wrt", required=True, metavar="NAME",
               help="the variable to differentiate with respect to")
@@ -167,8 +203,9 @@ def main():
 @click.option("--hessian", is_flag=True,
               help="the Hessian of the scalar EXPR (symmetric, in vec order) instead of its "
                    "gradient")
-@click.option("--exact-timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
-              show_default=True, metavar="SECONDS", help="time budget of --exact")
+@click.option("--exact-timeout", callback=_timeout_option, default="60",
+              show_default=True, metavar="SECONDS",
+              help="time budget of --exact, at most 3600")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="write to this file (only if its content changes) instead of stdout; "
                    "- is stdout")
@@ -203,6 +240,9 @@ def derive(expr, wrt, lets, latex, fmt, style, reveal, title, template_dir, no_c
                   hessian=hessian)
     meta = {"title": title} if title else {}
     with _errors():
+        from .limits import plain_text
+        plain_text(wrt, "--wrt")
+        plain_text(title, "--title")
         text = render_document([entry], fmt, notation=notation, style=style, reveal=reveal,
                                check="none" if no_check else "exact" if exact else "numeric",
                                exact_timeout=exact_timeout, template_dir=template_dir, meta=meta,
@@ -271,23 +311,22 @@ def write_snippets(directory: str, snippets, *, force: bool = False) -> int:
     the way, a hand-written file without ``force``), so a refusal writes nothing."""
     import os
     from .io import WriteError, write_atomic
-    from .render import is_generated
+    from .ownership import owned
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise WriteError(f"{directory} is not a folder: a snippets deck writes one file per "
                          "derivation into -o DIR")
     paths = [(os.path.join(directory, name + ".tex"), text) for name, text in snippets]
-    for path, _ in paths:
+    for path, text in paths:
         if os.path.isdir(path):
             raise WriteError(f"cannot write {path}: it is a folder")
         if os.path.exists(path) and not force:
-            try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    head = f.read(4096)
-            except OSError as e:
-                raise WriteError(f"cannot read {path}: {e.strerror}") from None
-            if not is_generated(head):
-                raise WriteError(f"{path} exists and was not generated by texderive; "
-                                 "use --force to replace it (nothing was written)")
+            verdict = owned(path)
+            if not verdict:
+                with open(path, "rb") as f:
+                    if f.read(len(text.encode("utf-8")) + 1) == text.encode("utf-8"):
+                        continue                # already this very snippet
+                raise WriteError(f"{path} exists and {verdict.reason}; use --force to replace "
+                                 "it (nothing was written)")
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError as e:
@@ -295,86 +334,72 @@ def write_snippets(directory: str, snippets, *, force: bool = False) -> int:
     return sum(write_atomic(path, text, force=force) for path, text in paths)
 
 
-STARTER_DECK = """\
-# A texderive deck: 'make' turns it into deck.tex and build/deck.pdf.
-# Keys: title, subtitle, author, institute, format (beamer | article), style (chain | steps),
-# reveal (true: uncover each derivation line by line), check (numeric | exact | none),
-# notation (bold: mathbf | bm | none, transpose: top | mathsf | T, trace: tr | Tr,
-#           gradient: nabla | partial, equals: overset | stackrel, macros: true | false),
-# let (declarations shared by every derivation), derivations (a list).
-# Each derivation: title, text, expr, wrt, and optionally let, latex (true: expr is LaTeX).
-title: Matrix derivatives by the differential method
-author: Your Name
-format: beamer
-style: chain
-notation:
-  bold: mathbf
-  transpose: top
-let:
-  S: symmetric n
-derivations:
-  - title: Least squares
-    text: A is a constant matrix and b a constant vector.
-    expr: norm(A*x - b)^2
-    wrt: x
-  - title: A trace
-    text: The trace trick moves dX to the end.
-    expr: tr(A*X*B)
-    wrt: X
-  - title: A log-determinant
-    expr: log(det(X'*X))
-    wrt: X
-  - title: A symmetric variable
-    text: For a symmetric S the gradient is the symmetric (H + H')/2.
-    expr: logdet(S) - tr(B*S)
-    wrt: S
-"""
+@main.command()
+@click.argument("deck_file", metavar="DECK.yaml", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              metavar="NAME.zip", help="the zip to write (only if its content changes)")
+@click.option("--force", is_flag=True,
+              help="replace the file even if texderive did not write it")
+@click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
+              help="a folder of *.tex.jinja templates that override the packaged ones")
+@click.option("--no-check", is_flag=True, help="skip the numeric checks")
+def bundle(deck_file, output, force, template_dir, no_check):
+    """Pack a deck as a zip that Overleaf takes as a new project.
 
-STARTER_MAKEFILE = """\
-# Builds build/deck.pdf from deck.yaml: run 'make'.
-.DELETE_ON_ERROR:
-TEXDERIVE ?= texderive
-LATEXMK ?= latexmk -pdf -interaction=nonstopmode -halt-on-error -file-line-error -outdir=build
+    The zip holds main.tex (the deck's document; for a 'format: snippets'
+    deck an article that \\input's each snippet, under its title, from
+    generated/), the generated files, and texderive.sty when the notation
+    uses its macros.  main.tex compiles with pdfLaTeX, XeLaTeX and LuaLaTeX.
+    The same deck always gives the same bytes.
 
-all: build/deck.pdf
-
-# texderive rewrites deck.tex only when it changes, so the PDF is rebuilt only then.
-deck.stamp: deck.yaml
-\t$(TEXDERIVE) build deck.yaml -o deck.tex
-\ttouch $@
-
-# An empty recipe: make looks at deck.tex again after the stamp's recipe ran.
-deck.tex: deck.stamp ;
-
-build/deck.pdf: deck.tex texderive.sty
-\t@test -f deck.tex || $(TEXDERIVE) build deck.yaml -o deck.tex
-\t$(LATEXMK) deck.tex
-\t@touch $@
-
-clean:
-\trm -rf build deck.tex deck.stamp
-
-.PHONY: all clean
-"""
+    \b
+    Example:
+      texderive bundle paper.yaml -o paper.zip
+      (Overleaf: New Project > Upload Project > paper.zip)
+    """
+    from . import bundle as bundles
+    from . import deck
+    if output == "-":
+        raise InputError("a bundle is a zip file: give -o NAME.zip, not '-'")
+    with _errors():
+        d = deck.load(deck_file)
+        data = bundles.zip_bytes(bundles.files(d, template_dir=template_dir,
+                                               check="none" if no_check else None))
+        from .io import write_atomic
+        write_atomic(output, data, force=force)
 
 
 @main.command()
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--paper", is_flag=True,
+              help="a paper instead of a lecture: paper.yaml (format: snippets), paper.tex "
+                   "that \\input's the snippets, and a Makefile")
 @click.option("--force", is_flag=True, help="overwrite the files if they exist")
-def init(directory, force):
+def init(directory, paper, force):
     """Start a lecture: a starter deck, a Makefile and texderive.sty in DIR.
 
-    Then 'make -C DIR' builds DIR/build/deck.pdf with latexmk.  Existing
-    files are never overwritten unless --force is given.
+    Then 'make -C DIR' builds DIR/build/deck.pdf with latexmk.  With --paper,
+    a paper instead: paper.yaml, whose derivations 'make' writes as snippets
+    into DIR/generated/, and paper.tex, which \\input's them into
+    DIR/build/paper.pdf.  The Makefiles rebuild only what changed (also when
+    texderive's version changes), and 'make -q' tells whether all is up to
+    date.  Existing files are never overwritten unless --force is given.
 
     \b
-    Example:
+    Examples:
       texderive init my-lecture
       cd my-lecture && make
+      texderive init --paper my-paper && make -C my-paper
     """
     import os
+    from . import starter
     from .render import sty
-    files = {"deck.yaml": STARTER_DECK, "Makefile": STARTER_MAKEFILE, "texderive.sty": sty()}
+    if paper:
+        files = {"paper.yaml": starter.PAPER_DECK, "paper.tex": starter.PAPER_TEX,
+                 "Makefile": starter.PAPER_MAKEFILE, "texderive.sty": sty()}
+    else:
+        files = {"deck.yaml": starter.STARTER_DECK, "Makefile": starter.STARTER_MAKEFILE,
+                 "texderive.sty": sty()}
     paths = {name: os.path.join(directory, name) for name in files}
     taken = [p for p in paths.values() if os.path.lexists(p)]
     if taken and not force:

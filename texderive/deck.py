@@ -160,6 +160,11 @@ class _Reader:
         if not isinstance(node, yaml.ScalarNode):
             self.fail(node, f"{key} must be text, not a {_kind(node)}", entry)
         text = "" if node.tag == "tag:yaml.org,2002:null" and node.style is None else node.value
+        from .limits import plain_text
+        try:
+            plain_text(text, key, newlines=True)
+        except TexderiveError as e:
+            self.fail(node, e.message, entry)
         if not empty_ok and not text.strip():
             self.fail(node, f"{key} is empty", entry)
         return text
@@ -275,12 +280,11 @@ class _Reader:
                 deck.check = self.choice(vnode, "check", CHECKS)
         if "exact_timeout" in keys:
             vnode = keys["exact_timeout"]
+            from .limits import exact_timeout
             try:
-                deck.exact_timeout = float(self.string(vnode, "exact_timeout"))
-            except ValueError:
-                deck.exact_timeout = -1.0
-            if not 0 < deck.exact_timeout < float("inf"):
-                self.fail(vnode, "exact_timeout must be a positive number of seconds")
+                deck.exact_timeout = exact_timeout(self.string(vnode, "exact_timeout"))
+            except TexderiveError as e:
+                self.fail(vnode, e.message)
         if "notation" in keys:
             deck.notation = self.notation(keys["notation"])
         if "let" in keys:
@@ -364,9 +368,15 @@ def load(path) -> Deck:
 
 def loads(text: str, name: str = "<deck>") -> Deck:
     import yaml
-    loader = yaml.SafeLoader(text)
+    from .limits import plain_text
+    try:
+        plain_text(text, name, newlines=True)
+    except TexderiveError:
+        _refuse_raw_text(text, name)
+    loader = None
     try:
         try:
+            loader = yaml.SafeLoader(text)
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
@@ -378,7 +388,20 @@ def loads(text: str, name: str = "<deck>") -> Deck:
             raise DeckError(f"{name}: the deck is empty: it needs at least 'derivations:'")
         return _Reader(name, loader).deck(node)
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _refuse_raw_text(text: str, name: str):
+    """A control character or lone surrogate in the deck's text: name its line and column."""
+    from .limits import plain_text
+    for number, line in enumerate(text.split("\n"), 1):
+        try:
+            plain_text(line.rstrip("\r"), f"{name}:{number}")
+        except TexderiveError as e:
+            col = e.message.split(" at position ", 1)[1].split(" ", 1)[0]
+            raise DeckError(e.message.replace(f"{name}:{number}:", f"{name}:{number}:{col}:", 1)
+                            .replace(f" at position {col}", "")) from None
 
 
 # ---------------------------------------------------------------------------

@@ -520,14 +520,48 @@ def _d_linearity(e: Engine, p, ctx):
                 continue
             c, fs = canon.coef_split(t)
             out.append(mul(Num(c), D(mul(*fs))) if c != 1 and fs else D(t))
+        ctx.setdefault("lin", []).append(Add)
         return add(*out) if out else canon.zero_like(p)
     if isinstance(p, MatMul):
         c, fs = canon.coef_split(p)
         if c != 1 and fs:
+            ctx.setdefault("lin", []).append(MatMul)
             return mul(Num(c), D(mul(*fs)))
     if isinstance(p, (Sum, DiagMat, DiagVec, ir.Vec)):
+        ctx.setdefault("lin", []).append(type(p))
         return type(p)(D(p.args[0]))
     return None
+
+
+def _linearity_note(kinds: list) -> tuple:
+    """The part of linearity a step used: d(aX + bY) = a dX + b dY, d sum(P) = sum(dP), ..."""
+    p = Sym("P", "matrix", "m", "n")
+    parts = []
+    for k in dict.fromkeys(kinds):
+        if k is Add:
+            a, b = Sym("alpha", "scalar", 1, 1), Sym("beta", "scalar", 1, 1)
+            x, y = Sym("X", "matrix", "m", "n"), Sym("Y", "matrix", "m", "n")
+            parts.append(("eq", D(Add(MatMul(a, x), MatMul(b, y))),
+                          Add(MatMul(a, D(x)), MatMul(b, D(y)))))
+        elif k is MatMul:
+            a, x = Sym("alpha", "scalar", 1, 1), Sym("X", "matrix", "m", "n")
+            parts.append(("eq", D(MatMul(a, x)), MatMul(a, D(x))))
+        elif k is Sum:
+            parts.append(("eq", D(Sum(p)), Sum(D(p))))
+        elif k is DiagVec:
+            q = Sym("P", "matrix", "n", "n")
+            parts.append(("eq", D(DiagVec(q)), DiagVec(D(q))))
+        elif k is DiagMat:
+            v = Sym("v", "vector", "n", 1)
+            parts.append(("eq", D(DiagMat(v)), DiagMat(D(v))))
+        elif k is ir.Vec:
+            parts.append(("eq", D(ir.Vec(p)), ir.Vec(D(p))))
+    note = ["d is linear: "]
+    for i, part in enumerate(parts):
+        if i:
+            note.append(", ")
+        note.append(part)
+    return tuple(note)
 
 
 def _d_kron(e, p, ctx):
@@ -765,6 +799,8 @@ def _d_note(rule_id: str, ctx: dict) -> tuple:
             return ("by ", ("ref", "constant"), ", a constant has zero differential")
         return ("by ", ("ref", "constant"), ", ") + _removed_note(removed)
     note = ("by ", ("ref", rule_id), ", ", ("rule", rule_id))
+    if rule_id == "linearity" and ctx.get("lin"):
+        note = _linearity_note(ctx["lin"])
     if rule_id == "linearity" and ctx["removed"]:
         note = ("d is linear; ",) + _removed_note(ctx["removed"])
     args = list(dict.fromkeys(ctx.get("args", ())))
@@ -778,9 +814,9 @@ def _d_note(rule_id: str, ctx: dict) -> tuple:
 def _short_note(rule_id: str, note: tuple) -> tuple:
     """A note already written in full earlier in the derivation: name the rule, do not
     state it again (``by (2), product rule``; ``d is linear``)."""
-    if ("rule", rule_id) not in note:
-        return note
     r = BY_ID[rule_id]
+    if ("rule", rule_id) not in note and not (rule_id == "linearity" and r.note in note[0]):
+        return note
     return ("by ", ("ref", rule_id), ", ", r.note) if r.stated else (r.note,)
 
 

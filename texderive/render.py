@@ -105,7 +105,9 @@ Each derivation ``d``:
   note for the numbered form ("Constant rule", "dA = 0 and dB = 0"; a remark
   that only repeats the heading is ""; made only for the numbered form, or
   with a ``template_dir``); ``lhs_text`` the plain ``dy``/``∇f``;
-  ``rows`` (numbered form in a paper) the step as rows of its own ``align*``
+  ``rows`` (numbered form in a paper) the step as rows of its own ``align*``;
+  ``note_md``, ``heading_md``, ``remark_md`` (markdown only) the note, heading
+  and remark as markdown with their math in ``$...$``
 - ``gradient``: ``{latex (Tex), text, numpy}``; ``check`` (str: "numeric, 3
   points, max rel error 2.1e-10" or "not run")
 - ``rows`` (chain style): the chain ``y = f``, then a row per step, laid out
@@ -164,6 +166,34 @@ _MD_ESCAPES = str.maketrans({
 
 def escape_markdown(text: str) -> str:
     return str(text).translate(_MD_ESCAPES)
+
+
+_MATH_SPAN = re.compile(r"\\\((.*?)\\\)", re.S)
+_RULE_NUMBER = re.compile(r"\(\d+\)")
+_TEXT_UNESCAPE = re.compile(r"\\text(?:backslash|less|greater|bar|asciitilde)\{\}|\\[~^]\{\}|\\[{}$&#_%]")
+_TEXT_UNESCAPES = {r"\textbackslash{}": "\\", r"\textless{}": "<", r"\textgreater{}": ">",
+                   r"\textbar{}": "|", r"\textasciitilde{}": "~", r"\~{}": "~", r"\^{}": "^"}
+
+
+def markdown_note(note_latex: str) -> Tex:
+    """A note's LaTeX (text mode, math in ``\\(...\\)``) as markdown: its math in ``$...$``,
+    which pandoc, MathJax and KaTeX read, and no Unicode maths (pdfLaTeX has no ``ᵀ``).
+    Only texderive's own notes come here: their text mode has only the escapes of
+    ``steps.escape_text``."""
+    out, pos = [], 0
+    for m in _MATH_SPAN.finditer(note_latex):
+        out.append(_markdown_text(note_latex[pos:m.start()]))
+        math = " ".join(m.group(1).split())
+        out.append(math if _RULE_NUMBER.fullmatch(math) else f"${math}$" if math else "")
+        pos = m.end()
+    out.append(_markdown_text(note_latex[pos:]))
+    return Tex("".join(out))
+
+
+def _markdown_text(latex_text: str) -> str:
+    plain = _TEXT_UNESCAPE.sub(lambda m: _TEXT_UNESCAPES.get(m.group(0), m.group(0)[-1]),
+                               latex_text)
+    return escape_markdown(plain)
 
 
 def _finalizer(escape):
@@ -310,7 +340,9 @@ def _check_phrase(check) -> str:
         parts.append(f"{check['points']} points")
     err = check.get("max_rel_error")
     if isinstance(err, (int, float)):
-        parts.append(f"max rel error {err:.2g}")
+        from .limits import decade_bound
+        err = decade_bound(err)
+        parts.append(f"max rel error < {err:.0e}" if err > 0 else "max rel error 0")
     return ", ".join(parts)
 
 
@@ -330,7 +362,9 @@ def _checks_phrase(docs: list) -> str:
             part += f", FAILED on {failed}"
         errs = [c["max_rel_error"] for c in group if isinstance(c.get("max_rel_error"), (int, float))]
         if errs:
-            part += f", max rel error {max(errs):.2g}"
+            from .limits import decade_bound
+            top = decade_bound(max(errs))
+            part += f", max rel error < {top:.0e}" if top > 0 else ", max rel error 0"
         parts.append(part)
     missing = sum(1 for c in checks if not c)
     if missing:
@@ -613,6 +647,7 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
     # fields that only some templates read, made where one may: the headings
     # of the numbered form, and the rows' ``tall`` (Beamer cuts frames by it)
     headings = user_templates or style == "steps"
+    markdown = user_templates or fmt == "markdown"
     tall = user_templates or fmt in ("beamer", "deck")
     function = _field(doc, "function", where, dict)
     # a Jacobian or a Hessian (SPEC section 6) has a ``result`` and no ``gradient``
@@ -649,6 +684,10 @@ def _derivation(doc, rules, k, n, meta, refs, labels, geometry, fmt, style, widt
             heading, remark = _heading(rule, note_latex)
             heading_text, remark_text = _heading(rule, note)
             s.update(heading=Tex(heading), remark=Tex(remark), heading_text=heading_text, remark_text=remark_text)
+            if markdown:
+                s.update(heading_md=markdown_note(heading), remark_md=markdown_note(remark))
+        if markdown:
+            s["note_md"] = markdown_note(note_latex)
         s["lhs_text"] = _lhs_text(lhs, wrt)
         steps.append(s)
 

@@ -302,14 +302,16 @@ def kron(a: ir.Node, b: ir.Node) -> ir.Node:
 # tidy: the section-6 identities, bottom-up, then the canonical simplifier
 
 def tidy(n: ir.Node) -> ir.Node:
-    """An equal, shorter form of a Jacobian or Hessian."""
+    """An equal, shorter form of a Jacobian or Hessian: the section-6 identities, the
+    canonical simplifier, then the smallest of canon's equal forms (common factors out)."""
     for _ in range(4):
         m = canon.simplify(_tidy(n, {}))
         m = _merge_diag_sandwich(m)
         if m == n:
             break
         n = m
-    return n
+    c = _tidy(canon.compact(n, simplified=True), {})
+    return c if canon.size(c) < canon.size(n) else n
 
 
 def _tidy(n: ir.Node, memo: dict) -> ir.Node:
@@ -393,6 +395,47 @@ def _merge_diag_sandwich(n: ir.Node) -> ir.Node:
 
 
 # ---------------------------------------------------------------------------
+# a name for a repeated elementwise function (the slide's "s = σ(Xw)"), display only
+
+def abbreviation(result: ir.Node, f: ir.Node | None = None):
+    """(name Sym, the node it names) for an elementwise function of a non-leaf vector or
+    matrix that occurs at least twice in ``result``, or None.  The name is the
+    function's first letter (``s`` for sigmoid), unless a variable has it."""
+    from collections import Counter
+    counts = Counter(n for n in ir.walk(result)
+                     if isinstance(n, ir.Func) and n.shape != (1, 1)
+                     and not isinstance(n.args[1], Sym))
+    taken = {x.name for x in ir.free_syms(result) + (ir.free_syms(f) if f is not None else [])}
+    for node, k in counts.most_common():
+        if k < 2:
+            break
+        name = node.name[0]
+        if name in taken:
+            continue
+        kind = "vector" if node.shape[1] == 1 else "matrix"
+        return Sym(name, kind, *node.shape), node
+    return None
+
+
+def _replace(n: ir.Node, old: ir.Node, new: ir.Node) -> ir.Node:
+    if n == old:
+        return new
+    if not n.children:
+        return n
+    return n.rebuild(*[_replace(a, old, new) if isinstance(a, ir.Node) else a for a in n.args])
+
+
+def record_abbreviation(eng: Engine, lhs: str, result: ir.Node) -> None:
+    """The last step again with a name for a repeated subexpression: a display step
+    (its expression holds a name that is not an input; ``where s = …`` says what it is)."""
+    ab = abbreviation(result, eng.f)
+    if ab is None:
+        return
+    name, node = ab
+    eng.record("abbreviate", lhs, _replace(result, node, name), ("where ", ("eq", name, node)))
+
+
+# ---------------------------------------------------------------------------
 # the derivations
 
 def _differential(f: ir.Node) -> ir.Node:
@@ -441,6 +484,7 @@ def jacobian_of(eng: Engine, f: ir.Node, F: ir.Node, lhs: dict, result_rule: str
     out = tidy(raw)
     if out != raw:
         eng.record("simplify", lhs["res"], out, ("tidy up",))
+    record_abbreviation(eng, lhs["res"], out)
     return out
 
 
@@ -543,6 +587,7 @@ def _hessian_from(eng: Engine, f, g, dg, lhs) -> ir.Node:
     out = tidy(raw)
     if out != raw:
         eng.record("simplify", "H", out, ("tidy up",))
+    record_abbreviation(eng, "H", out)
     return out
 
 

@@ -231,6 +231,15 @@ def is_one(d) -> bool:
     return find(d) == 1
 
 
+def _may_be_scalar(shape) -> bool:
+    """Could the shape still become 1×1: each size 1 or an open size of I, ones or zeros?
+    (``1 + (ones*X).^2`` is n columns wide: 1 is broadcast, whatever the rows.)"""
+    def may_be_one(d):
+        d = find(d)
+        return d == 1 or (isinstance(d, DimVar) and d.flex)
+    return all(may_be_one(d) for d in shape)
+
+
 def is_open(shape) -> bool:
     """Does the shape still have a flexible size (of I, ones or zeros) that nothing fixed?"""
     def open_(d):
@@ -464,7 +473,8 @@ class Elaborator:
         if syn.kind == "sub":
             b = E("neg", (b,), b.shape, b.syn)
         sa, sb = is_scalar_shape(a.shape), is_scalar_shape(b.shape)
-        if (sa and is_open(b.shape)) or (sb and is_open(a.shape)):
+        if (sa and is_open(b.shape) and _may_be_scalar(b.shape)) or \
+                (sb and is_open(a.shape) and _may_be_scalar(a.shape)):
             sa = sb = False           # a size still open (ones'*x) is fixed by the sum, not broadcast
         if sa and not sb:
             self._note_greek(a, b, syn, False)

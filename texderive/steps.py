@@ -140,6 +140,8 @@ class Derivation:
         """Run the numeric (or exact) check; a failed check raises CheckError."""
         from .check import exact_check, numeric_check
         from .errors import CheckError
+        from .limits import exact_timeout as valid_timeout
+        exact_timeout = valid_timeout(exact_timeout)
         what = {"gradient": "gradient", "jacobian": "Jacobian", "hessian": "Hessian"}[
             self.result_kind]
         kw = {} if self.result_kind == "gradient" else {
@@ -234,7 +236,7 @@ class Derivation:
         if self.result_kind == "gradient":
             doc["gradient"] = dict(res)
         if self.check is not None:
-            doc["check"] = dict(self.check)
+            doc["check"] = published_check(self.check)
         if self.warnings:
             doc["warnings"] = list(self.warnings)
         return doc
@@ -422,3 +424,20 @@ def note_strings(note: tuple, numbers: dict, nt, *, text: bool = True, latex: bo
     t = re.sub(r"\s+", " ", "".join(plain)).strip().replace("by , ", "") if text else ""
     x = re.sub(r"[ \t]+", " ", "".join(tex)).strip().replace("by , ", "") if latex else ""
     return t, x
+
+
+def published_check(check: dict) -> dict:
+    """The check as the document prints it: no timings, the error as a bound by decade,
+    so the same input gives the same bytes on any machine (SPEC section 5)."""
+    out = {}
+    for key, value in check.items():
+        if key == "seconds":
+            continue
+        if key == "max_rel_error":
+            from .limits import decade_bound
+            value = decade_bound(value)
+        elif isinstance(value, dict):
+            value = published_check(value)
+        out[key] = value
+    return out
+

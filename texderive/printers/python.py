@@ -111,15 +111,45 @@ def _as_layout(out, grad, wrt) -> str:
     return f"{out.at(P.ATOM)}.reshape({'-1, 1' if form == 'V' else '1, -1'})"
 
 
-def _body(f, grad, wrt) -> list:
-    """Lines computing ``_f`` and ``_grad``: the shared locals first."""
-    sub = {d: w for d, w in zip(grad.shape, wrt.shape) if isinstance(d, str) and isinstance(w, int)}
-    if sub:
-        try:
-            grad = P._fix_dims(grad, sub, {})
-        except ValueError:
-            pass
-    printer = _SharedPrinter(P._dim_sources(f, grad, wrt))
+def _result_layout(out, node, f, wrt, kind) -> str:
+    """The result's code in SPEC's layout (as ``printers.numpy.result_numpy`` returns it)."""
+    if kind == "gradient":
+        return _as_layout(out, node, wrt)
+    if kind == "jacobian" and wrt.shape == (1, 1):
+        want = P.form_of(f.shape)
+        want = "V" if want == "R" else want
+        if out.form in "VR" and want == "V" or out.form == want:
+            return out.code
+        if want == "V":
+            return f"np.ravel({out.code})"
+        if want == "M" and out.form == "S":
+            return f"np.array([[{out.code}]])"
+        return out.code
+    if kind == "hessian" and wrt.shape == (1, 1):
+        if isinstance(node, ir.Num):
+            return P.num_code(node.value, as_float=True)[0]
+        return out.code if out.form == "S" else f"{out.at(P.ATOM)}.item()"
+    if out.form == "M":
+        return out.code
+    if out.form == "S":
+        return f"np.array([[{out.code}]])"
+    return f"{out.at(P.ATOM)}.reshape({'-1, 1' if out.form == 'V' else '1, -1'})"
+
+
+def _body(f, grad, wrt, kind: str = "gradient") -> list:
+    """Lines computing ``_f`` and ``_result``: the shared locals first."""
+    if kind == "gradient":
+        sub = {d: w for d, w in zip(grad.shape, wrt.shape)
+               if isinstance(d, str) and isinstance(w, int)}
+        if sub:
+            try:
+                grad = P._fix_dims(grad, sub, {})
+            except ValueError:
+                pass
+        dims = P._dim_sources(f, grad, wrt)
+    else:
+        dims = P._dim_sources(f, grad, wrt, gradient=False)
+    printer = _SharedPrinter(dims)
     counts: dict = {}
     _count(f, counts)
     _count(grad, counts)
@@ -133,9 +163,13 @@ def _body(f, grad, wrt) -> list:
         lines.append(f"{name} = {code.code}")
         printer.names[node] = P._Code(name, P.ATOM, code.form)
     fcode = printer.p(f)
-    value = fcode.code if fcode.form == "S" else f"{fcode.at(P.ATOM)}.item()"
-    lines.append(f"_f = float({value})")
-    lines.append(f"_grad = {_as_layout(printer.p(grad), grad, wrt)}")
+    if kind == "jacobian":          # F in its own layout: a vector (or a row) 1-D
+        value = fcode.code if fcode.form != "S" else f"np.asarray({fcode.code})"
+        lines.append(f"_f = {value}")
+    else:
+        value = fcode.code if fcode.form == "S" else f"{fcode.at(P.ATOM)}.item()"
+        lines.append(f"_f = float({value})")
+    lines.append(f"_result = {_result_layout(printer.p(grad), grad, f, wrt, kind)}")
     return _drop_unused(lines)
 
 
@@ -194,22 +228,110 @@ def check_gradient(*, {params}):
 '''
 
 
+_CHECK_JACOBIAN = '''
+
+def check_jacobian(*, {params}):
+    """The largest relative error of value_and_jacobian's J at these inputs against
+    central finite differences of vec F (a 5-point stencil, Richardson-extrapolated)
+    along {ndir} seeded random directions V, comparing J vec(V) (vec: column-major)."""
+    _inputs = dict({pass_through})
+    _x = _numpy.asarray(_inputs[{wrt!r}], dtype=float)
+    _F0, _J = value_and_jacobian(**_inputs)
+    _J = _numpy.asarray(_J, dtype=float)
+    _rng = _numpy.random.default_rng(0)
+    _h = 1e-3 * max(1.0, float(_numpy.sqrt(_numpy.mean(_x ** 2))))
+    _F0 = _numpy.asarray(_F0, dtype=float)
+    # a floor for a vanishing J v (never |J|, which can dwarf J v for a unit v)
+    _scale = 1e-6 * (1.0 + float(_numpy.max(_numpy.abs(_F0), initial=0.0)))
+
+    def _vec(_a):
+        return _numpy.asarray(_a, dtype=float).reshape(-1, order="F")
+
+    def _phi(_v, _t):
+        _moved = dict(_inputs)
+        _moved[{wrt!r}] = _x + _t * _v
+        return _vec(value_and_jacobian(**_moved)[0])
+
+    def _stencil(_v, _s):
+        return (-_phi(_v, 2 * _s) + 8 * _phi(_v, _s) - 8 * _phi(_v, -_s)
+                + _phi(_v, -2 * _s)) / (12 * _s)
+
+    _worst = 0.0
+    for _ in range({ndir}):
+        _v = _rng.standard_normal(_x.shape)
+        _v = _v / float(_numpy.linalg.norm(_v))
+        _d1, _d2 = _stencil(_v, _h), _stencil(_v, _h / 2)
+        _fd = _d2 + (_d2 - _d1) / 15
+        _an = _vec(_J) * float(_v) if _x.ndim == 0 else _J @ _vec(_v)
+        _err = float(_numpy.linalg.norm(_fd - _an))
+        _worst = max(_worst, _err / max(float(_numpy.linalg.norm(_fd)),
+                                        float(_numpy.linalg.norm(_an)), _scale, 1e-300))
+    return float(_worst)
+'''
+
+_CHECK_HESSIAN = '''
+
+def check_hessian(*, {params}):
+    """The largest relative error of value_and_hessian's H at these inputs against mixed
+    central second differences of f (Richardson-extrapolated) along {ndir} pairs of seeded
+    random directions v, w, comparing vec(v)' H vec(w) (vec: column-major)."""
+    _inputs = dict({pass_through})
+    _x = _numpy.asarray(_inputs[{wrt!r}], dtype=float)
+    _f0, _H = value_and_hessian(**_inputs)
+    _H = _numpy.asarray(_H, dtype=float)
+    _rng = _numpy.random.default_rng(0)
+    _h = 1e-2 * max(1.0, float(_numpy.sqrt(_numpy.mean(_x ** 2))))
+    _scale = 1e-6 * (1.0 + abs(_f0))      # a floor for a vanishing v' H w
+
+    def _vec(_a):
+        return _numpy.asarray(_a, dtype=float).reshape(-1, order="F")
+
+    def _phi(_v, _w):
+        _moved = dict(_inputs)
+        _moved[{wrt!r}] = _x + _v + _w
+        return value_and_hessian(**_moved)[0]
+
+    def _mixed(_v, _w, _s):
+        return (_phi(_s * _v, _s * _w) - _phi(_s * _v, -_s * _w) - _phi(-_s * _v, _s * _w)
+                + _phi(-_s * _v, -_s * _w)) / (4 * _s * _s)
+
+    _worst = 0.0
+    for _ in range({ndir}):
+        _v = _rng.standard_normal(_x.shape)
+        _w = _rng.standard_normal(_x.shape)
+        _v = _v / float(_numpy.linalg.norm(_v))
+        _w = _w / float(_numpy.linalg.norm(_w))
+        _d1, _d2 = _mixed(_v, _w, _h), _mixed(_v, _w, _h / 2)
+        _fd = _d2 + (_d2 - _d1) / 3
+        _an = float(_v * _H * _w) if _x.ndim == 0 else float(_vec(_v) @ _H @ _vec(_w))
+        _worst = max(_worst, abs(_fd - _an) / max(abs(_fd), abs(_an), _scale, 1e-300))
+    return float(_worst)
+'''
+
+
 def render_module(derivation, header: str) -> str:
     """``--format python`` (``Derivation.to_python()``): the module for a derivation,
     ``header`` its first line (the ownership comment, as for ``numpy``)."""
     from .text import to_text
-    if derivation.result_kind != "gradient":
-        from ..errors import UnsupportedError
-        raise UnsupportedError(f"--format python does not yet write a module for a "
-                               f"{derivation.result_kind}; use --format numpy")
-    return to_python(derivation.f, derivation.gradient, derivation.wrt_sym, header=header,
-                     source=to_text(derivation.f))
+    return to_python(derivation.f, derivation.result, derivation.wrt_sym, header=header,
+                     source=to_text(derivation.f), kind=derivation.result_kind)
 
 
-def to_python(f, grad, wrt, *, header: str, source: str = "") -> str:
+#: per result kind: the function, what it returns, the checker and its template
+_KINDS = {
+    "gradient": ("value_and_grad", "(f, gradient)", "gradient", "check_gradient"),
+    "jacobian": ("value_and_jacobian", "(F, J)", "Jacobian", "check_jacobian"),
+    "hessian": ("value_and_hessian", "(f, H)", "Hessian", "check_hessian"),
+}
+
+
+def to_python(f, grad, wrt, *, header: str, source: str = "", kind: str = "gradient") -> str:
     """The module's text: ``header`` is its first line (the ownership comment, ``# ...``).
 
-    ``wrt`` is the variable's ``Sym`` in ``f`` (or its name)."""
+    ``grad`` is the result (gradient, Jacobian or Hessian, as ``kind`` says) and
+    ``wrt`` the variable's ``Sym`` in ``f`` (or its name)."""
+    if kind not in _KINDS:
+        raise ValueError(f"bad result kind {kind!r}")
     if not isinstance(wrt, ir.Sym):
         found = [s for s in ir.free_syms(f) if s.name == wrt]
         if not found:
@@ -225,34 +347,42 @@ def to_python(f, grad, wrt, *, header: str, source: str = "") -> str:
         if wrt.name == "np":
             wrt = ir.Sym(_NP_INPUT, wrt.kind, *wrt.shape)
         prologue.append(f"{_NP_INPUT}, np = np, _numpy")
-    body = prologue + _body(f, grad, wrt)
+    body = prologue + _body(f, grad, wrt, kind)
     signature = ", ".join(params)
-    what = {"scalar": "a float", "vector": "a 1-D array", "matrix": "a 2-D array",
-            "symmetric": "a 2-D (symmetric) array"}[wrt.kind]
+    function, returns, noun, checker = _KINDS[kind]
     shown = wrt.name if wrt.name != _NP_INPUT else "np"
     keywords = ", ".join(f"{p}=..." for p in params)
-    lines = [
-        header,
-        f'"""f{" = " + source if source else ""} and its gradient with respect to {shown}, '
-        "by texderive.",
-        "",
-        f"value_and_grad({keywords}) returns (f, gradient), the gradient {what}",
-        f"of the shape of {shown}; check_gradient takes the same keywords and returns the",
-        "gradient's largest relative error against finite differences at those inputs.",
-        'Vectors are 1-D NumPy arrays, matrices 2-D arrays, scalars floats."""',
-        "import numpy as _numpy",
-        "import numpy as np",
-        "",
-        "",
-        f"def value_and_grad(*, {signature}):",
-        f'    """(f, gradient of f with respect to {params[0]}) at these inputs."""',
-    ]
+    if kind == "gradient":
+        what = {"scalar": "a float", "vector": "a 1-D array", "matrix": "a 2-D array",
+                "symmetric": "a 2-D (symmetric) array"}[wrt.kind]
+        shape = f"the gradient {what}\nof the shape of {shown}"
+    elif kind == "jacobian":
+        shape = ("J the derivative of vec F (column-major)\nwith respect to vec " + shown +
+                 (", in F's own shape" if wrt.shape == (1, 1) else ", a 2-D array"))
+    else:
+        shape = ("H the symmetric matrix of d2f\nin vec " + shown +
+                 (", a float" if wrt.shape == (1, 1) else ", a 2-D array"))
+    lines = [header,
+             f'"""{"F" if kind == "jacobian" else "f"}{" = " + source if source else ""} and its '
+             f"{noun} with respect to {shown}, by texderive.",
+             "",
+             f"{function}({keywords}) returns {returns}, {shape}; {checker}",
+             f"takes the same keywords and returns the {noun}'s largest relative error",
+             "against finite differences at those inputs.",
+             'Vectors are 1-D NumPy arrays, matrices 2-D arrays, scalars floats."""',
+             "import numpy as _numpy",
+             "import numpy as np",
+             "",
+             "",
+             f"def {function}(*, {signature}):",
+             f'    """{returns} at these inputs."""']
     lines += ["    " + line for line in body]
-    lines.append("    return _f, _grad")
+    lines.append("    return _f, _result")
+    template = {"gradient": _CHECK, "jacobian": _CHECK_JACOBIAN, "hessian": _CHECK_HESSIAN}[kind]
     symmetrise = "        _v = (_v + _v.T) / 2\n" if wrt.kind == "symmetric" else ""
-    text = "\n".join(lines) + "\n" + _CHECK.format(
-        params=signature, wrt=params[0], ndir=3,
-        pass_through=", ".join(f"{p}={p}" for p in params),
-        sym_note=" (symmetric, as the variable is)" if symmetrise else "",
-        symmetrise=symmetrise)
-    return text
+    fields = dict(params=signature, wrt=params[0], ndir=3,
+                  pass_through=", ".join(f"{p}={p}" for p in params))
+    if kind == "gradient":
+        fields.update(sym_note=" (symmetric, as the variable is)" if symmetrise else "",
+                      symmetrise=symmetrise)
+    return "\n".join(lines) + "\n" + template.format(**fields)
