@@ -74,6 +74,22 @@ def test_each_method_returns_what_the_command_prints(checked, fmt, case, options
         assert got == printed
 
 
+SECOND = [("A*x", "x", {}, []), ("log(det(X))", "X", {}, ["--hessian"]),
+          ("X*B", "X", {}, [])]
+
+
+@pytest.mark.parametrize("fmt", [f for f in METHODS if f != "python"])
+@pytest.mark.parametrize("expr,wrt,let,flags", SECOND, ids=["jacobian", "hessian", "matrix-jacobian"])
+def test_jacobians_and_hessians_through_the_methods_as_on_the_command_line(fmt, expr, wrt, let, flags):
+    d = derive(expr, wrt, let, check=True, hessian="--hessian" in flags)
+    printed = cli_output(expr, wrt, let, fmt, flags + ["--style", "steps"])
+    got = getattr(d, METHODS[fmt])(style="steps")
+    if fmt == "json":
+        assert "checksum" not in got and got == json.loads(unstamp(printed))
+    else:
+        assert got == printed
+
+
 def test_a_method_without_the_check_says_so_and_runs_none():
     d = derive("tr(A*X*B)", "X")
     assert d.check is None

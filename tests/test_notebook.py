@@ -28,6 +28,7 @@ CELLS = {
     "dollar": r"d = %derive '$x^\top\mathbf{A}x$' --latex --wrt x" + "\nd.source",
     "steps": "%derive 'logdet(Sigma) - tr(S*Sigma)' --wrt Sigma --let 'Sigma: symmetric n' "
              "--style steps --bold bm",
+    "hessian": "%derive 'log(det(X))' --wrt X --hessian",
     "file": "%derive 'tr(A*X)' --wrt X -o snippet.tex --format standalone",
     "numpy": "%derive 'tr(A*X)' --wrt X --format numpy --no-check",
     "error": "%derive 'tr(A*X' --wrt X",
@@ -88,7 +89,7 @@ def stream(outputs, name) -> str:
 
 def test_magics_return_a_derivation_that_displays_itself(executed):
     cells, _ = executed
-    for name in ("line", "cell", "latex", "steps", "api"):
+    for name in ("line", "cell", "latex", "steps", "api", "hessian"):
         data = result(cells[name])
         assert {"text/plain", "text/markdown", "text/latex"} <= set(data), name
         assert data["text/plain"].startswith("<Derivation"), name
@@ -148,7 +149,7 @@ def formulas(data: dict) -> list:
 def test_displayed_math_renders_in_mathjax_and_katex(executed):
     cells, _ = executed
     items = []
-    for name in ("line", "cell", "latex", "steps", "api"):
+    for name in ("line", "cell", "latex", "steps", "api", "hessian"):
         data = result(cells[name])
         for key in ("text/markdown", "text/latex"):
             for bad in (r"\bm{", r"\displaybreak", r"\label", r"\eqref", r"\tag"):
@@ -190,3 +191,16 @@ def test_import_texderive_never_imports_ipython():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("expr,wrt,hessian", [("tr(A*X*B)", "X", False), ("A*x", "x", False),
+                                              ("log(det(X))", "X", True)])
+def test_the_latex_repr_is_the_markdown_chain(expr, wrt, hessian):
+    """One source for both displays: the left-hand sides (y, f, J, H) are the renderer's."""
+    from texderive import derive
+    d = derive(expr, wrt, hessian=hessian)
+    tex, md = d._repr_latex_(), d._repr_markdown_()
+    assert tex.startswith("$$\n\\begin{aligned}\n") and tex.endswith("\\end{aligned}\n$$")
+    assert tex in md
+    first = tex.splitlines()[2]
+    assert first.split("&=")[0].strip() in md.split("$$")[0]       # what "Find ... for" names

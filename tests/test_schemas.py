@@ -98,7 +98,20 @@ MORE = [
     pytest.param(r"\operatorname{tr}(\mathbf{A}\mathbf{X}^\top)", "X", {}, True, id="latex-input"),
     pytest.param("x'*A*x + lambda*norm(x)^2", "x", {"lambda": "scalar"}, False, id="greek"),
     pytest.param("sum(exp(A*x))", "x", {}, False, id="elementwise"),
+    pytest.param("A*x", "x", {}, False, id="jacobian"),
+    pytest.param("X*B", "X", {}, False, id="matrix-jacobian"),
 ]
+HESSIANS = [("log(det(X))", "X", {}), ("x'*A*x + norm(x)^2", "x", {}), ("alpha^3", "alpha", {})]
+
+
+@pytest.mark.parametrize("expr,wrt,let", HESSIANS)
+def test_every_hessian_json_output_validates(expr, wrt, let):
+    result = CliRunner().invoke(cli.main, ["derive", expr, "--wrt", wrt, "--hessian", "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert errors("document", doc) == [] and doc["result"]["kind"] == "hessian"
+    assert "gradient" not in doc and doc["input"]["hessian"] is True
 
 
 @pytest.mark.parametrize("expr,wrt,let,latex", list(example_entries()) + MORE)

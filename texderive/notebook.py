@@ -17,8 +17,8 @@ traceback, and returns nothing.  The magic line is not expanded by IPython
 (no ``{...}`` or ``$name`` substitution), so LaTeX input arrives as typed.
 
 A Derivation's ``_repr_markdown_`` is the ``--format markdown`` output;
-``_repr_latex_`` is the chain of equalities as one ``$$ \begin{aligned} ...
-$$`` block.  Both are MathJax 3 and KaTeX-safe: ``\boldsymbol`` rather than
+``_repr_latex_`` is that output's chain of equalities, one ``$$ \begin{aligned}
+... $$`` block.  Both are MathJax 3 and KaTeX-safe: ``\boldsymbol`` rather than
 ``\bm``, no ``\displaybreak``, ``\label``, ``\eqref`` or ``\tag``.
 
 IPython is imported only here, and only when the extension is loaded:
@@ -26,6 +26,7 @@ IPython is imported only here, and only when the extension is loaded:
 """
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 
@@ -52,26 +53,19 @@ def markdown(derivation) -> str:
     return derivation.to_markdown(**display_options(derivation))
 
 
+#: The chain of the markdown output: one ``$$ \begin{aligned} ... \end{aligned} $$`` block.
+_CHAIN = re.compile(r"^\$\$\n(\\begin\{aligned\}\n.*?\n\\end\{aligned\})\n\$\$$", re.S | re.M)
+
+
 def latex(derivation) -> str:
-    r"""``_repr_latex_``: ``$$ \begin{aligned} y &= f \\ ... \end{aligned} $$``, the
-    rule number over each ``=``, in the web notation (``\boldsymbol``)."""
-    from .outputs import check_options, document
-    opts = check_options("markdown", {k: v for k, v in display_options(derivation).items()
-                                      if k in DISPLAY_OPTIONS})
-    doc = document([derivation], "markdown", notation=opts["notation"])[0]
-    over = r"\stackrel{%s}{=}" if opts["notation"].get("equals") == "stackrel" else \
-        r"\overset{%s}{=}"
-    rows, prev = [f"y &= {_one_line(doc['function']['latex'])}"], "y"
-    for step in doc["steps"]:
-        lhs = step["lhs"] if step["lhs"] != prev else ""
-        rel = over % f"({step['number']})" if step["number"] is not None else "="
-        rows.append(f"{lhs} &{rel} {_one_line(step['latex'])}")
-        prev = step["lhs"]
-    return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
-
-
-def _one_line(tex: str) -> str:
-    return " ".join(tex.split())
+    r"""``_repr_latex_``: the chain of equalities of the markdown output (chain style),
+    ``$$ \begin{aligned} y &= f \\ ... \end{aligned} $$``, the rule number over each
+    ``=``, in the web notation (``\boldsymbol``); the notes and rules are left out."""
+    options = {k: v for k, v in display_options(derivation).items() if k != "style"}
+    chain = _CHAIN.search(derivation.to_markdown(style="chain", **options))
+    if chain is None:
+        raise TexderiveError("the markdown output has no chain of equalities to show")
+    return "$$\n" + chain.group(1) + "\n$$"
 
 
 # ---------------------------------------------------------------------------
