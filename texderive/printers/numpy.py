@@ -433,8 +433,12 @@ def module_as_numpy(code: str) -> str:
 
 
 def _to_numpy(grad: ir.Node, f: ir.Node, wrt: ir.Sym) -> str:
-    printer = NumpyPrinter(_dim_sources(f, grad, wrt))
-    out = printer.p(grad)
+    out = NumpyPrinter(_dim_sources(f, grad, wrt)).p(grad)
+    return layout_code(out, grad, f, wrt, "gradient")
+
+
+def _gradient_layout(out, grad: ir.Node, wrt: ir.Sym) -> str:
+    """The gradient's printed code in wrt's layout."""
     if isinstance(grad, ir.Num) and wrt.kind == "scalar":
         return num_code(grad.value, as_float=True)[0]
     layout = {"scalar": "S", "vector": "V"}.get(wrt.kind, "M")
@@ -462,6 +466,14 @@ def result_numpy(node: ir.Node, f: ir.Node, wrt: ir.Sym, kind: str) -> str:
     if kind == "gradient":
         return to_numpy(node, f, wrt)
     out = NumpyPrinter(_dim_sources(f, node, wrt, gradient=False)).p(node)
+    return layout_code(out, node, f, wrt, kind)
+
+
+def layout_code(out, node: ir.Node, f: ir.Node, wrt: ir.Sym, kind: str) -> str:
+    """The printed code ``out`` of a result ``node`` in SPEC's layout for its kind (the
+    NumPy printer and the code export share it)."""
+    if kind == "gradient":
+        return _gradient_layout(out, node, wrt)
     if kind == "jacobian" and wrt.shape == (1, 1):
         want = form_of(f.shape)
         want = "V" if want == "R" else want           # a row F is 1-D too

@@ -92,50 +92,6 @@ def _rename(node, old: str, new: str, memo: dict):
     return out
 
 
-def _as_layout(out, grad, wrt) -> str:
-    """The gradient's code in wrt's layout (as ``printers.numpy.to_numpy`` returns it)."""
-    if isinstance(grad, ir.Num) and wrt.kind == "scalar":
-        return P.num_code(grad.value, as_float=True)[0]
-    layout = {"scalar": "S", "vector": "V"}.get(wrt.kind, "M")
-    form = out.form
-    if layout == "S" or (layout == "V" and form in "VR"):
-        if form != "S" and layout == "S":
-            return f"{out.at(P.ATOM)}.item()"
-        return out.code
-    if layout == "V":
-        return f"np.array([{out.code}])"
-    if form == "M":
-        return out.code
-    if form == "S":
-        return f"np.array([[{out.code}]])"
-    return f"{out.at(P.ATOM)}.reshape({'-1, 1' if form == 'V' else '1, -1'})"
-
-
-def _result_layout(out, node, f, wrt, kind) -> str:
-    """The result's code in SPEC's layout (as ``printers.numpy.result_numpy`` returns it)."""
-    if kind == "gradient":
-        return _as_layout(out, node, wrt)
-    if kind == "jacobian" and wrt.shape == (1, 1):
-        want = P.form_of(f.shape)
-        want = "V" if want == "R" else want
-        if out.form in "VR" and want == "V" or out.form == want:
-            return out.code
-        if want == "V":
-            return f"np.ravel({out.code})"
-        if want == "M" and out.form == "S":
-            return f"np.array([[{out.code}]])"
-        return out.code
-    if kind == "hessian" and wrt.shape == (1, 1):
-        if isinstance(node, ir.Num):
-            return P.num_code(node.value, as_float=True)[0]
-        return out.code if out.form == "S" else f"{out.at(P.ATOM)}.item()"
-    if out.form == "M":
-        return out.code
-    if out.form == "S":
-        return f"np.array([[{out.code}]])"
-    return f"{out.at(P.ATOM)}.reshape({'-1, 1' if out.form == 'V' else '1, -1'})"
-
-
 def _body(f, grad, wrt, kind: str = "gradient") -> list:
     """Lines computing ``_f`` and ``_result``: the shared locals first."""
     if kind == "gradient":
@@ -169,7 +125,7 @@ def _body(f, grad, wrt, kind: str = "gradient") -> list:
     else:
         value = fcode.code if fcode.form == "S" else f"{fcode.at(P.ATOM)}.item()"
         lines.append(f"_f = float({value})")
-    lines.append(f"_result = {_result_layout(printer.p(grad), grad, f, wrt, kind)}")
+    lines.append(f"_result = {P.layout_code(printer.p(grad), grad, f, wrt, kind)}")
     return _drop_unused(lines)
 
 
