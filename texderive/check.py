@@ -1137,13 +1137,10 @@ def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict, kind: str = "gradient"
             else:
                 checks = [(ar.sub(g[i][j], h), (i, j))]
             for diff, where in checks:
-                if ar.is_zero(diff):
+                verdict = _is_zero_difference(sp, ar, diff, names, symbols, values, syms,
+                                              sizes, cells)
+                if verdict:
                     continue
-                diff = _Frac(ar.reduce(diff.num), diff.den, diff.k)
-                if ar.is_zero(diff):
-                    continue
-                verdict = _undecided_difference(sp, ar, diff, names, symbols, values, syms,
-                                                sizes, cells)
                 if verdict is False:
                     out.update(status="failed", message=f"entry ({where[0] + 1},{where[1] + 1})"
                                f" of the gradient differs from the partial derivative of f")
@@ -1184,14 +1181,10 @@ def _exact_second(ar, matrices, sizes, gdims, f, res, wrt, kind, gens, cells, sh
     undecided = None
     for i, row in enumerate(want):
         for j, h in enumerate(row):
-            diff = ar.sub(r[i][j], h)
-            if ar.is_zero(diff):
+            verdict = _is_zero_difference(sp, ar, ar.sub(r[i][j], h), names, symbols, values,
+                                          syms, sizes, cells)
+            if verdict:
                 continue
-            diff = _Frac(ar.reduce(diff.num), diff.den, diff.k)
-            if ar.is_zero(diff):
-                continue
-            verdict = _undecided_difference(sp, ar, diff, names, symbols, values, syms,
-                                            sizes, cells)
             if verdict is False:
                 out.update(status="failed", message=f"entry ({i + 1},{j + 1}) of the {what} "
                            f"differs from the partial derivative")
@@ -1206,9 +1199,15 @@ def _exact_second(ar, matrices, sizes, gdims, f, res, wrt, kind, gens, cells, sh
     return out
 
 
-def _undecided_difference(sp, ar: _Arith, diff: _Frac, names, symbols, values, syms, sizes,
-                          cells):
-    """False when a nonzero difference is certainly not 0, None when it may still be 0."""
+def _is_zero_difference(sp, ar: _Arith, diff: _Frac, names, symbols, values, syms, sizes,
+                        cells):
+    """Is the difference of an entry and its exact value 0?  True when it reduces to 0,
+    False when it is certainly not 0, None when it may still be 0 (undecided)."""
+    if ar.is_zero(diff):
+        return True
+    diff = _Frac(ar.reduce(diff.num), diff.den, diff.k)
+    if ar.is_zero(diff):
+        return True
     if not any(diff.num.degree(g.poly) > 0 for g in ar.gens) and \
             not any(ar.atoms[i].degree(g.poly) > 0 for i, _ in diff.den for g in ar.gens):
         return False                    # a nonzero rational function of the entries
