@@ -175,7 +175,7 @@ def exprs(draw, shape: tuple, depth: int) -> Ex:
     d = depth - 1
     kinds = ["add", "mul", "transpose", "coef", "func"]
     if shape != (1, 1):
-        kinds += ["hadamard", "scale", "hpow", "hquot", "hlog", "plus_ones"]
+        kinds += ["hadamard", "scale", "hpow", "hquot", "hlog", "plus_ones", "scalar_plus"]
     if c == 1 and r != 1:
         kinds += ["diagvec"]
     if r == c and r != 1:
@@ -248,17 +248,28 @@ def exprs(draw, shape: tuple, depth: int) -> Ex:
         e = draw(exprs(shape, d))
         f = e.fn
         return Ex(f"({e.text} + ones)", shape, lambda v: f(v) + 1.0, e.fixed)
+    if kind == "scalar_plus":
+        # a scalar added to an array, often an open-size constant (2 + I: 2 on every entry
+        # of I, sized by its context); an array with one size fixed and one open
+        # (ones*c: k×1) is anchored, as s + ones*c reads ones*c as a number
+        s, e = draw(exprs((1, 1), d)), draw(exprs(shape, d))
+        if e.fixed[0] != e.fixed[1]:
+            e = _anchored(draw, e)
+        fs, fe = s.fn, e.fn
+        return Ex(f"({s.text} + {e.text})", shape, lambda v: fs(v) + fe(v), e.fixed)
     if kind == "diagvec":
         e = draw(exprs((r, r), d))
-        if not (e.fixed[0] or e.fixed[1] or e.text == "I"):
-            e = _anchored(draw, e)      # diag(ones) of open size is read as diag of a column
+        if not (e.fixed[1] or e.text == "I"):
+            # diag(ones), diag(X*ones): open columns are 1, so it is diag of a column
+            e = _anchored(draw, e)
         f = e.fn
         return Ex(f"diag({e.text})", shape, lambda v: np.diag(f(v)).reshape(-1, 1),
                   (e.fixed[0] or e.fixed[1], True))
     if kind == "diagmat":
         e = draw(exprs((r, 1), d))
         f = e.fn
-        return Ex(f"diag({e.text})", shape, lambda v: np.diag(f(v)[:, 0]), _square(e.fixed))
+        # the matrix's size is the column's length: its width (1) fixes nothing
+        return Ex(f"diag({e.text})", shape, lambda v: np.diag(f(v)[:, 0]), (e.fixed[0],) * 2)
     if kind == "inv_gram":
         k = draw(st.sampled_from(["n", "p", 1]))
         s = _anchored(draw, draw(exprs((k, r), d)), cols=False)
@@ -476,9 +487,12 @@ def test_gradient_matches_finite_differences(problem):
             f"the gradient of the symmetric {wrt} is not symmetric: {g}"
     scale = float(np.linalg.norm(g))
     for v in directions(values, wrt, seed):
-        d1, d2 = fd(terms, values, wrt, v, 1e-3), fd(terms, values, wrt, v, 5e-4)
-        assume(math.isfinite(d1) and math.isfinite(d2))
         got = float(np.sum(g * v))
+        # a step over which f changes by about its own size at most: sin(exp(det(...)))
+        # turns through many periods within 1e-3, where two stencils agree by aliasing
+        h = 1e-3 * min(1.0, (1.0 + abs(f0)) / max(abs(got), 1e-300))
+        d1, d2 = fd(terms, values, wrt, v, h), fd(terms, values, wrt, v, h / 2)
+        assume(math.isfinite(d1) and math.isfinite(d2))
         noise = 10 * abs(d1 - d2) + 1e-9 * (1 + abs(f0))
         tol = max(RTOL * max(abs(d1), abs(got), 1e-3 * scale), noise)
         assert abs(d1 - got) <= tol, (
@@ -518,9 +532,10 @@ def test_text_round_trips(problem):
     mapping = {a: b for a, b in zip(g2.shape, d.gradient.shape) if a != b and isinstance(a, str)}
     if mapping:
         g2 = _rename_dims(g2, mapping)
-    if g2 != d.gradient and re.search(r"\b(I|ones|zeros)\b", gtext):
+    if g2 != d.gradient and re.search(r"\b(I|ones|zeros|rows|cols)\b", gtext):
         # parsed apart from f, an open-size constant may come back as another tree of the
-        # same value (ones' of a row vs ones): compare the values at a point
+        # same value (ones' of a row vs ones; rows(C)*cols(C) is the product of two sizes
+        # where the gradient had one size n*p): compare the values at a point
         from texderive.printers.numpy import to_numpy
         values = sample_point(0)
         try:
@@ -589,6 +604,26 @@ def test_derive_twice_is_byte_identical(problem):
     a = json.dumps(first.to_dict(), ensure_ascii=False)
     b = json.dumps(derive(text, wrt=wrt, let=LET).to_dict(), ensure_ascii=False)
     assert a == b
+
+
+# ---------------------------------------------------------------------------
+# (e) an open-size constant that nothing sizes is refused, never read as a number
+
+UNSIZED = ["({s} + {c})", "({s}*{c})", "{s}*(2 + {c})", "{s}*sum({c})", "({c} - 1)*{s}",
+           "{s} .* exp({c})"]
+
+
+@EXAMPLES
+@given(exprs((1, 1), 2), st.sampled_from(UNSIZED), st.sampled_from(["I", "ones", "zeros"]))
+def test_an_unsized_constant_in_a_scalar_is_refused(s, template, const):
+    """I, ones or zeros in a scalar context that gives it no size would be 1×1: the
+    number 1 or 0, which nobody who wrote I or ones meant (sum(X ./ (1 + I.^2)) once
+    gave sum(X)/2)."""
+    text = template.format(s=s.text, c=const)
+    note(f"f = {text}")
+    present = [n for n in VARIABLES if _mentions(text, n)] or [None]
+    with pytest.raises(TexderiveError, match=rf"{const} is 1×1 here|size of {const} is not"):
+        derive(text, wrt=present[0] or "alpha", let=LET)
 
 
 # ---------------------------------------------------------------------------

@@ -64,6 +64,88 @@ def test_issue_12_a_scalar_plus_an_array_of_open_rows_is_a_broadcast():
     assert d.check["passed"]
 
 
+@pytest.mark.parametrize("expr,wrt,name", [
+    ("tr(X)*(I*alpha)", "alpha", "I"),
+    ("tr(X)*(2 + I)", "X", "I"),
+    ("sum(X)*(ones - 1)", "X", "ones"),
+    ("ones*alpha", "alpha", "ones"),
+    ("tr(X)*sum(ones)", "X", "ones"),
+    ("alpha + zeros", "alpha", "zeros"),
+])
+def test_issue_12_a_constant_that_nothing_sizes_is_refused_not_read_as_a_number(expr, wrt,
+                                                                              name):
+    # found after the issue's list: a lone I/ones/zeros in a scalar context came out 1×1
+    # and was silently the number 1 or 0 (sum(X ./ (1 + I.^2)) read I as 1 and gave
+    # sum(X)/2; now the scalar is broadcast over I, whose size X gives; see below)
+    r = cli("derive", expr, "--wrt", wrt, "--let", "X: matrix n n", "--let", "alpha: scalar")
+    err = assert_refusal(r, f"{name} is 1×1 here", "col ")
+    assert "^" in err                              # the caret under the constant
+    with pytest.raises(TexderiveError, match=f"{name} is 1×1"):
+        derive(expr, wrt, let={"X": "matrix n n", "alpha": "scalar"})
+
+
+@pytest.mark.parametrize("expr,wrt,let,f", [
+    # the documented conventions that stay: a size fixed by the rest of the expression
+    ("tr(ones'*X*ones)", "X", {"X": "matrix n n"}, lambda X: np.sum(X)),
+    ("sum(ones*x)", "x", {"x": "vector n"}, lambda x: np.sum(x)),
+    ("x'*ones", "x", {"x": "vector n"}, lambda x: np.sum(x)),
+    ("sum(X .* (2 + I))", "X", {"X": "matrix n n"}, lambda X: np.sum(2 * X) + np.trace(X)),
+    ("sum(X ./ (1 + I.^2))", "X", {"X": "matrix n n"},
+     lambda X: np.sum(X) - np.trace(X) / 2),
+    ("tr(X*(1 + I))", "X", {"X": "matrix n n"}, lambda X: np.sum(X) + np.trace(X)),
+    ("sum(X .* (2 + zeros))", "X", {"X": "matrix n n"}, lambda X: 2 * np.sum(X)),
+    ("ones'*x + 1", "x", {"x": "vector n"}, lambda x: np.sum(x) + 1),
+])
+def test_constants_sized_by_their_context_are_still_read(expr, wrt, let, f):
+    d = derive(expr, wrt, let=let, check=True)
+    assert d.check["passed"]
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal((3, 3) if wrt == "X" else 3)
+    g = eval(d.gradient_numpy, {"np": np, wrt: v})  # noqa: S307
+    assert np.allclose(np.broadcast_to(g, v.shape), fd_grad(f, v), rtol=1e-6, atol=1e-8)
+
+
+def test_a_scalar_broadcast_over_a_shape_that_comes_out_1x1_is_no_broadcast():
+    # found by the widened property test: 2 + ones'*(X*ones) broadcasts 2 over a shape
+    # both of whose sizes are open; f being a scalar then makes it 1×1, and f was
+    # restated as (2 + ones'*c)*ones + ... (a broadcast to 1×1 printed as *ones)
+    from texderive.printers.text import to_text
+    d = derive("2 + ones'*c + ones'*(X*ones)", "X", let={"X": "matrix n n", "c": "vector p"})
+    assert to_text(d.f) == "2 + ones'*c + ones'*X*ones"
+
+
+def test_the_trace_of_ones_is_its_size_in_the_text():
+    # found by make fuzz: the gradient text was tr(ones), which parsed alone is tr of a
+    # 1×1 ones (1, not p); and tr(I) took a "tidy up" step that only renamed it
+    d = derive("ones'*diag(alpha + E)", "alpha", let={"E": "matrix p p"}, check=True)
+    assert d.gradient_text == "rows(E)" and d.check["passed"]
+    d = derive("tr(alpha*I + X)", "alpha")
+    assert [s.rule for s in d.steps].count("simplify") == 0
+    assert d.gradient_text == "rows(X)"
+
+
+def test_the_sum_of_a_block_of_ones_times_m_names_the_count():
+    # found by make fuzz: the gradient sum(ones*(ones + x)) had an n×n ones, which read
+    # back as a row (1/n of the value); sum(ones_{r×k}*M) is r*sum(M)
+    d = derive("ones'*((alpha + X)*(ones + x))", "alpha", check=True)
+    assert d.gradient_text == "rows(X)*sum(ones + x)" and d.check["passed"]
+    x = np.array([0.5, -1.0, 2.0])
+    g = eval(d.gradient_numpy, {"np": np, "alpha": 0.3, "X": np.eye(3), "x": x})  # noqa: S307
+    assert g == pytest.approx(3 * np.sum(1 + x))
+
+
+@pytest.mark.parametrize("expr,hessian,values,want", [
+    ("sum(alpha*ones + x)", False, {"x": np.zeros(3)}, 3.0),
+    ("sum(alpha + C)/(1 + 2^2)", False, {"C": np.zeros((3, 4))}, 12 / 5),
+    ("ones'*(alpha*(alpha + c))", True, {"c": np.zeros(3)}, 6.0),
+])
+def test_a_scalar_result_that_is_a_count_is_a_float_in_numpy(expr, hessian, values, want):
+    # found by make fuzz: the Hessian code was 2 * c.shape[0], a Python int (SPEC: a float)
+    d = derive(expr, "alpha", hessian=hessian)
+    got = eval(d.result_numpy, {"np": np, "alpha": 0.7, **values})  # noqa: S307
+    assert isinstance(got, float) and got == pytest.approx(want)
+
+
 def test_issue_12_a_hadamard_power_of_a_scalar_prints_as_it_parses():
     d = derive("ones'*((Y*c) ./ (1 + (ones*c) .^ 2))", "Y",
                let={"Y": "matrix n p", "c": "vector p"})
@@ -178,3 +260,21 @@ def test_the_budget_lets_moderate_declared_sizes_through():
     big = derive("tr(inv(X+A)*B)", "X", let={"X": "matrix 500 500"})
     with pytest.raises(TexderiveError, match="budget"):
         check_budget(big.f, big.gradient, {})
+
+
+def test_the_jacobian_check_has_the_gradient_checks_budget():
+    # a Jacobian wrt a scalar has few entries (250,000 here), but f costs 30 inversions
+    # of 500x500 per evaluation: refused by the same budget, not minutes of work
+    expr = "*".join(f"inv(X+alpha*A{i})" for i in range(30))
+    r = cli("derive", expr, "--wrt", "alpha", "--let", "X: matrix 500 500")
+    assert_refusal(r, "budget", "--no-check")
+
+
+@pytest.mark.parametrize("expr", ["tr(inv(x*x' + 1e-12*I))", "inv(x*x' + 1e-12*I)"])
+def test_issue_12_an_ill_conditioned_f_is_not_called_undefined(expr):
+    # f has a value at every point, but inv's argument has a condition number near 1e8:
+    # the refusal says so instead of "no point found where f is defined"
+    r = cli("derive", expr, "--wrt", "x")
+    assert_refusal(r, "well conditioned", "condition number")
+    r = cli("derive", "log(-x'*x)", "--wrt", "x")
+    assert "well conditioned" not in assert_refusal(r, "no point found where f is defined")

@@ -277,6 +277,12 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
             return Num(0)
         if a.shape == (1, 1):
             return a
+        if isinstance(a, (Ones, Ident)):          # tr(ones) = tr(I) = n, a Size
+            d = a.shape[0]
+            if isinstance(d, int):
+                return Num(d)
+            if _sizes_printable():
+                return ir.Size(d)
         c, fs = coef_split(a)
         if c != 1 and fs:
             return mul(Num(c), ir.Trace(mul(*fs)))
@@ -349,12 +355,14 @@ def sum_of(v: ir.Node) -> ir.Node:
         if (c != 1 or scal) and rest:          # sum(c*s*V) = c*s*sum(V)
             return mul(Num(c), *scal, sum_of(mul(*rest)))
     if isinstance(v, MatMul) and len(v.args) >= 2:
-        # sum(ones'*M) = ones'*M*ones = sum(M), and sum(M*ones) = sum(M)
+        # sum(ones'*M) = ones'*M*ones = sum(M), and sum(M*ones) = sum(M); a block of ones
+        # r×k in front counts each column sum r times: sum(ones_{r×k}*M) = r*sum(M)
+        # (printed as sum(ones*M), an r×k ones would read back as a row: 1/r of it)
         first, last = v.args[0], v.args[-1]
-        if isinstance(first, Ones) and first.args[0] == 1 and v.shape[0] == 1:
-            return sum_of(mul(*v.args[1:]))
-        if isinstance(last, Ones) and last.args[1] == 1 and v.shape[1] == 1:
-            return sum_of(mul(*v.args[:-1]))
+        if isinstance(first, Ones) and _size_factor(first.args[0]) is not None:
+            return mul(*_size_factor(first.args[0]), sum_of(mul(*v.args[1:])))
+        if isinstance(last, Ones) and _size_factor(last.args[1]) is not None:
+            return mul(*_size_factor(last.args[1]), sum_of(mul(*v.args[:-1])))
     if isinstance(v, Ones):
         r, c = v.args
         d = ir.dim_mul(r, c)
@@ -363,6 +371,16 @@ def sum_of(v: ir.Node) -> ir.Node:
         if _sizes_printable():
             return ir.Size(d)
     return ir.Sum(v)
+
+
+def _size_factor(d):
+    """The factors of ``d`` as a number: () for 1, (Num,) or (Size,); None when a Size
+    cannot be made yet (see :func:`_sizes_printable`)."""
+    if d == 1:
+        return ()
+    if isinstance(d, int):
+        return (Num(d),)
+    return (ir.Size(d),) if _sizes_printable() else None
 
 
 _SIZES = []

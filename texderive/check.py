@@ -199,43 +199,63 @@ def draw_values(syms, wrt: ir.Sym, sizes: dict, strategy: str, rng) -> dict:
     return out
 
 
-def _domain_ok(ev: Evaluator, nodes) -> bool:
-    """Whether every sub-expression of f is finite and safely inside its domain here."""
+#: Why a point where f has a value was passed over (``_domain_fault``): said when no point
+#: is found, so that an ill-conditioned f is not reported as undefined.
+ILL_CONDITIONED = (f"an argument of inv, det or logdet has a condition number of "
+                   f"{COND_MAX:.0e} or more").replace("e+0", "e")
+NEAR_EDGE = (f"an argument of log, sqrt, abs, a fractional power or a reciprocal is within "
+             f"{MARGIN:g} of the edge of its domain")
+
+
+def _domain_fault(ev: Evaluator, nodes) -> str | None:
+    """None when every sub-expression of f is finite and safely inside its domain here;
+    else why not: ``NO_POINT`` (undefined), ``ILL_CONDITIONED`` or ``NEAR_EDGE``."""
     for n in nodes:
         if not np.all(np.isfinite(ev.value(n))):
-            return False
+            return NO_POINT
         if isinstance(n, (ir.Inverse, ir.Det, ir.LogDet)) or \
                 (isinstance(n, ir.MatPow) and n.args[1] < 0):
             a = ev.value(n.args[0])
             if not np.all(np.isfinite(a)):
-                return False
+                return NO_POINT
             if a.shape == (1, 1):
                 if abs(a[0, 0]) < MARGIN:
-                    return False
+                    return NEAR_EDGE
             elif np.linalg.cond(a) >= COND_MAX:
-                return False
+                return ILL_CONDITIONED
             if isinstance(n, ir.LogDet) and np.linalg.slogdet(a)[0] <= 0:
-                return False
+                return NO_POINT
         elif isinstance(n, ir.Func):
             a = ev.value(n.args[1])
             if n.name in ("log", "sqrt") and not np.all(a > MARGIN):
-                return False
+                return NEAR_EDGE if np.all(a >= 0) else NO_POINT
             if n.name == "abs" and not np.all(np.abs(a) > MARGIN):
-                return False
+                return NEAR_EDGE
             if n.name == "tan" and not np.all(np.abs(np.cos(a)) > 1e-2):
-                return False
+                return NEAR_EDGE
         elif isinstance(n, (ir.Pow, ir.HadPow)):
             base, exp = n.args
             b = ev.value(base)
             if isinstance(exp, ir.Num) and exp.value.denominator == 1:
                 if exp.value < 0 and not np.all(np.abs(b) > MARGIN):
-                    return False
+                    return NEAR_EDGE
             elif not np.all(b > MARGIN):
-                return False
+                return NEAR_EDGE if np.all(b >= 0) else NO_POINT
         elif isinstance(n, ir.Norm):
             if not ev.value(n)[0, 0] > MARGIN:
-                return False
-    return True
+                return NEAR_EDGE
+    return None
+
+
+def no_point(faults) -> CheckError:
+    """The refusal when no point passed: undefined everywhere tried, or defined but ill
+    conditioned (or at the edge of a domain) at every point where f has a value."""
+    defined = [r for r in (ILL_CONDITIONED, NEAR_EDGE) if r in faults]
+    if not defined:
+        return CheckError(NO_POINT)
+    return CheckError(f"{NO_POINT} and well conditioned: at every point tried where f has a "
+                      f"value, {' or '.join(defined)}; finite differences there cannot be "
+                      f"trusted (--no-check skips the check)")
 
 
 def _scalar(a) -> float:
@@ -250,6 +270,7 @@ class _Problem:
         self.syms = ir.free_syms(f)
         self.f_nodes = _unique_nodes(f)
         self.grad_extra = _grad_dims(grad, wrt, sizes)
+        self.faults = set()         # why points where f has a value were passed over
 
     def draw(self, strategy: str, rng) -> dict:
         return draw_values(self.syms, self.wrt, self.sizes, strategy, rng)
@@ -258,7 +279,9 @@ class _Problem:
         """(f, Evaluator) at a point, f None when the point is outside f's domain."""
         ev = Evaluator(values, dims=self.sizes)
         fv = _scalar(ev.value(self.f))
-        if not math.isfinite(fv) or not _domain_ok(ev, self.f_nodes):
+        fault = NO_POINT if not math.isfinite(fv) else _domain_fault(ev, self.f_nodes)
+        if fault is not None:
+            self.faults.add(fault)
             return None, ev
         return fv, ev
 
@@ -424,9 +447,11 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
     if big:
         raise CheckError(f"the declared sizes are too large for the numeric check ({big})")
     undefined_grad = underflowed = None
+    faults = set()
     for sizes in _assignments(_dims_of(f), rng):
         check_budget(f, grad, sizes)
         prob = _Problem(f, grad, wrt, sizes)
+        prob.faults = faults            # one record over every assignment
         errors, asym, found, attempts, rough = [], 0.0, 0, 0, []
         underflow, zero = 0, _structurally_zero(grad)
         while found < points and attempts < 4 * points:
@@ -485,7 +510,7 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
     if undefined_grad is not None:
         return _result(0, 2.0, seed, undefined_grad,
                        "the gradient is not finite at points where f is defined")
-    raise CheckError(NO_POINT)
+    raise no_point(faults)
 
 
 # ---------------------------------------------------------------------------
@@ -1067,16 +1092,18 @@ def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict, kind: str = "gradient"
                            f"check (the numeric check stands)"}
     # sizes: 2 or 3, chosen so that f is defined at a sampled point
     rng = Rng(0)
-    chosen = None
+    chosen, faults = None, set()
     with np.errstate(all="ignore"):
         for sizes in _exact_assignments(_dims_of(f)):
             tick()
-            hit = _Problem(f, grad, wrt, sizes).search(rng)
+            prob = _Problem(f, grad, wrt, sizes)
+            prob.faults = faults
+            hit = prob.search(rng)
             if hit is not None:
                 chosen, values = sizes, hit[0]
                 break
     if chosen is None:
-        raise CheckError(NO_POINT)
+        raise no_point(faults)
     sizes = chosen
     status["sizes"] = dict(sizes)
     out = {"kind": "exact", "status": "inconclusive", "sizes": dict(sizes)}

@@ -24,7 +24,8 @@ import numpy as np
 
 from . import ir
 from .check import (DIRECTIONS, MAX_ENTRIES, NO_POINT, ROUGH, STRATEGIES, TOLERANCE, TRIES,
-                    _assignments, _dims_of, _domain_ok, _result, _shape_of, draw_values,
+                    check_budget, no_point,
+                    _assignments, _dims_of, _domain_fault, _result, _shape_of, draw_values,
                     _too_large, _unique_nodes)
 from .errors import CheckError
 from .evaluate import Evaluator, bind_dims
@@ -77,6 +78,7 @@ class _Second:
         self.sizes = sizes
         self.syms = ir.free_syms(f)
         self.f_nodes = _unique_nodes(f)
+        self.faults = set()         # why points where f has a value were passed over
 
     def draw(self, strategy: str, rng) -> dict:
         return draw_values(self.syms, self.wrt, self.sizes, strategy, rng)
@@ -84,7 +86,9 @@ class _Second:
     def f_at(self, values: dict):
         ev = Evaluator(values, dims=self.sizes)
         fv = ev.value(self.f)
-        if not np.all(np.isfinite(fv)) or not _domain_ok(ev, self.f_nodes):
+        fault = NO_POINT if not np.all(np.isfinite(fv)) else _domain_fault(ev, self.f_nodes)
+        if fault is not None:
+            self.faults.add(fault)
             return None
         return fv
 
@@ -185,8 +189,10 @@ def numeric_check_second(f, res, wrt: ir.Sym, kind: str, numpy: str | None, poin
     if big:
         raise CheckError(f"the declared sizes are too large for the numeric check ({big})")
     what = "Jacobian" if kind == "jacobian" else "Hessian"
+    faults = set()
     for sizes in _assignments(_dims_of(f), rng):
         prob = _Second(f, res, wrt, kind, numpy, sizes)
+        prob.faults = faults            # one record over every assignment
         xs = _shape_of(wrt, sizes)
         try:
             fshape = tuple(_size(d, sizes) for d in f.shape)
@@ -199,6 +205,7 @@ def numeric_check_second(f, res, wrt: ir.Sym, kind: str, numpy: str | None, poin
                              f"than the numeric check builds ({MAX_RESULT_ENTRIES}); declare "
                              f"the sizes by name (e.g. 'X: matrix m n') to check it at small "
                              f"sizes")
+        check_budget(f, res, sizes)             # the gradient check's time and memory budget
         errors, found, attempts, rough, asym = [], 0, 0, [], 0.0
         while found < points and attempts < 4 * points:
             attempts += 1
@@ -267,4 +274,4 @@ def numeric_check_second(f, res, wrt: ir.Sym, kind: str, numpy: str | None, poin
                                  f"error {out['max_rel_error']:.3g})")
             out["what"] = kind
             return out
-    raise CheckError(NO_POINT)
+    raise no_point(faults)

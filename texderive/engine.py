@@ -33,7 +33,7 @@ from .rules import BY_ID
 from .steps import Step
 
 MAX_STEPS = 200
-MAX_NODES = 200_000
+MAX_NODES = 60_000
 MAX_D_STEPS = 12        # differential steps shown one by one; later rounds form one step
 
 
@@ -868,16 +868,27 @@ def _nf_scalar_factor(e: Engine, t: Term):
         others = [f for r in runs if r is not drun for f in r]
         if mul(*drun).shape == (1, 1) and others:
             rest = mul(*others)
-            c = rest if rest.shape == (1, 1) else Trace(rest)
+            c = _coefficient(rest)
             return _unwrap_single(e, Term(t.coef + (c,), tuple(drun), False)) or \
                 Term(t.coef + (c,), tuple(drun), False)
     if fs[i].shape == (1, 1):
         others = fs[:i] + fs[i + 1:]
         rest = mul(*others)
-        c = rest if rest.shape == (1, 1) else Trace(rest)
+        c = _coefficient(rest)
         nt = Term(t.coef + (c,), (fs[i],), False)
         return _unwrap_single(e, nt) or nt
     return None
+
+
+def _coefficient(rest: ir.Node) -> ir.Node:
+    """The scalar that the factors ``rest`` around a scalar dX contribute: ``rest`` itself
+    or its trace; ``tr(I)`` and ``tr(ones)`` are their size at once, so the read-off is in
+    its final form (no "tidy up" step that only renames ``tr(I)`` to n)."""
+    if rest.shape == (1, 1):
+        return rest
+    if isinstance(rest, (Ident, ir.Ones)):
+        return canon.simplify(Trace(rest))
+    return Trace(rest)
 
 
 def _unwrap_single(e: Engine, t: Term):

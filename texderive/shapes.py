@@ -240,6 +240,15 @@ def _may_be_scalar(shape) -> bool:
     return all(may_be_one(d) for d in shape)
 
 
+def _fixed_by_sum(shape) -> bool:
+    """Does adding a scalar fix this shape as 1×1 rather than broadcast the scalar over it?
+    Yes when one size is open and the other is 1 (``ones'*x + 1`` is a number); no when
+    both are open (``2 + I``: 2 on every entry of I, whose size its context gives)."""
+    if not (is_open(shape) and _may_be_scalar(shape)):
+        return False
+    return any(find(d) == 1 for d in shape)
+
+
 def is_open(shape) -> bool:
     """Does the shape still have a flexible size (of I, ones or zeros) that nothing fixed?"""
     def open_(d):
@@ -420,7 +429,10 @@ class Elaborator:
 
     def check_consts(self):
         """Every I must take its size from the rest of the expression; a size of ones or
-        zeros that nothing fixes is 1 (``tr(ones'*X*ones)``: a column of ones)."""
+        zeros that nothing fixes is 1 (``tr(ones'*X*ones)``: a column of ones).  A
+        constant that comes out 1×1 is refused: it would silently be the number 1 or 0
+        (``I*alpha``, ``sum(X ./ (1 + I.^2))``, ``tr(X)*sum(ones)``), a reading nobody
+        who wrote I or ones meant."""
         for syn, dims in self.consts:
             for d in dims:
                 r = find(d)
@@ -431,6 +443,12 @@ class Elaborator:
                     raise ShapeError(f"the size of {syn.value} is not fixed by the expression "
                                      f"(nothing it adds to or multiplies has a size)", pos=syn.pos,
                                      source=self.source, length=syn.end - syn.pos)
+            if all(is_one(d) for d in dims):
+                number = "0" if syn.value == "zeros" else "1"
+                raise ShapeError(f"{syn.value} is 1×1 here, the number {number}: nothing it adds "
+                                 f"to or multiplies gives it a size (write {number} for the "
+                                 f"number)", pos=syn.pos, source=self.source,
+                                 length=syn.end - syn.pos)
         for syn, (r, c) in self.not_rows:
             if is_one(r) and not is_one(c):
                 raise ShapeError(f"{self.text(syn)} stands for a row here, but is printed "
@@ -473,8 +491,7 @@ class Elaborator:
         if syn.kind == "sub":
             b = E("neg", (b,), b.shape, b.syn)
         sa, sb = is_scalar_shape(a.shape), is_scalar_shape(b.shape)
-        if (sa and is_open(b.shape) and _may_be_scalar(b.shape)) or \
-                (sb and is_open(a.shape) and _may_be_scalar(a.shape)):
+        if (sa and _fixed_by_sum(b.shape)) or (sb and _fixed_by_sum(a.shape)):
             sa = sb = False           # a size still open (ones'*x) is fixed by the sum, not broadcast
         if sa and not sb:
             self._note_greek(a, b, syn, False)
@@ -726,6 +743,8 @@ class Builder:
 
     def _bcast(self, e):
         s = self.build(e.kids[0])
+        if is_scalar_shape(e.shape):
+            return s                # broadcast over a shape that came out 1×1 (2 + ones'*X*ones)
         ones = ir.Ones(self.dim(e.shape[0]), self.dim(e.shape[1]))
         return make_product([s, ones])
 

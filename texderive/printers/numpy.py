@@ -469,9 +469,30 @@ def result_numpy(node: ir.Node, f: ir.Node, wrt: ir.Sym, kind: str) -> str:
     return layout_code(out, node, f, wrt, kind)
 
 
+def _integer_valued(node: ir.Node) -> bool:
+    """Is ``node`` built from sizes and whole numbers only (``2*rows(c)``), so that its
+    code evaluates to a Python int, where SPEC section 4 promises a float?"""
+    if isinstance(node, ir.Size):
+        return True
+    if isinstance(node, ir.Num):
+        return node.value == int(node.value)
+    if isinstance(node, (ir.MatMul, ir.Add)):
+        return all(isinstance(a, ir.Node) and _integer_valued(a) for a in node.args)
+    return False
+
+
 def layout_code(out, node: ir.Node, f: ir.Node, wrt: ir.Sym, kind: str) -> str:
     """The printed code ``out`` of a result ``node`` in SPEC's layout for its kind (the
-    NumPy printer and the code export share it)."""
+    NumPy printer and the code export share it); a scalar is a float, also where it is a
+    count (``float(2 * c.shape[0])``)."""
+    code = _layout_code(out, node, f, wrt, kind)
+    if out.form == "S" and code == out.code and not isinstance(node, ir.Num) \
+            and _integer_valued(node):
+        return f"float({code})"
+    return code
+
+
+def _layout_code(out, node: ir.Node, f: ir.Node, wrt: ir.Sym, kind: str) -> str:
     if kind == "gradient":
         return _gradient_layout(out, node, wrt)
     if kind == "jacobian" and wrt.shape == (1, 1):

@@ -78,12 +78,13 @@ def _is_size_product(n: ir.Node) -> bool:
 
 def sized_form(node: ir.Node):
     """The same value with a size that printing would lose made explicit, or None:
-    ``sum(ones)`` of an m×n ones is ``m*n``, ``tr(I)`` is ``n``, a product of ones is
-    multiplied out (:func:`merge_ones`), and such a size inside a product goes first."""
+    ``sum(ones)`` of an m×n ones is ``m*n``, ``tr(I)`` and ``tr(ones)`` are ``n``, a
+    product of ones is multiplied out (:func:`merge_ones`), and such a size inside a
+    product goes first."""
     if isinstance(node, ir.Sum) and isinstance(node.args[0], ir.Ones):
         d = ir.dim_mul(*node.args[0].args)
         return ir.Num(d) if isinstance(d, int) else ir.Size(d)
-    if isinstance(node, ir.Trace) and isinstance(node.args[0], ir.Ident):
+    if isinstance(node, ir.Trace) and isinstance(node.args[0], (ir.Ident, ir.Ones)):
         d = node.args[0].args[0]
         return ir.Num(d) if isinstance(d, int) else ir.Size(d)
     if not isinstance(node, ir.MatMul):
