@@ -278,3 +278,27 @@ def test_issue_12_an_ill_conditioned_f_is_not_called_undefined(expr):
     assert_refusal(r, "well conditioned", "condition number")
     r = cli("derive", "log(-x'*x)", "--wrt", "x")
     assert "well conditioned" not in assert_refusal(r, "no point found where f is defined")
+
+
+@pytest.mark.parametrize("expr,wrt,want", [
+    # found by make fuzz: x'*(ones*c') printed as x'*ones*c', which reads back as
+    # (x'*ones)*c', another tree; (ones'*X'*X*ones)*x read its first ones as n×n
+    ("norm(x'*(ones*c'))^2", "x", None),
+    ("norm(X*(ones*x'))^2", "x", "2*sum(X'*X)*x"),
+    ("x'*(a*c')*c", "x", None),
+])
+def test_text_of_a_product_reads_back_as_the_same_function(expr, wrt, want):
+    from texderive import notation, shapes
+    from texderive.printers.text import to_text
+    d = derive(expr, wrt, check=True)
+    assert d.check["passed"]
+    printed = to_text(d.f)
+    let = {"x": "vector n", "a": "vector n", "c": "vector p", "X": "matrix n n"}
+    assert shapes.elaborate(notation.parse(printed), printed, shapes.parse_let(let)) == \
+        shapes.elaborate(notation.parse(expr), expr, shapes.parse_let(let))
+    if want:
+        assert d.gradient_text == want
+        rng = np.random.default_rng(5)
+        X, x = rng.standard_normal((3, 3)), rng.standard_normal(3)
+        g = eval(d.gradient_numpy, {"np": np, "X": X, "x": x})  # noqa: S307
+        assert np.allclose(g, 2 * np.sum(X.T @ X) * x)

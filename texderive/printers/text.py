@@ -118,6 +118,34 @@ def sized_form(node: ir.Node):
     return factors[0] if len(factors) == 1 else ir.MatMul(*factors)
 
 
+def _scalar_prefix(factors) -> int | None:
+    """Where a chain read left to right would close a 1×1 product of two or more matrix
+    factors before its end (``x'*a`` in x'*a*c'): the index at which the rest must be
+    bracketed so that the text parses back to the same flat chain, or None."""
+    for j in range(2, len(factors)):
+        head = factors[:j]
+        if sum(f.shape != (1, 1) for f in head) >= 2 and \
+                ir.product_shape([f.shape for f in head]) == (1, 1):
+            return j - 1
+    return None
+
+
+def _ones_sum(f: ir.Node):
+    """A 1×1 product with ones at an end, as the sum it is (``ones'*M*ones`` is
+    ``sum(M)``, ``ones'*v`` is ``sum(v)``), or None.  Inside a longer product its ones
+    have no size of their own when read back: ``(ones'*M*ones)*x`` parses as an n×n ones."""
+    if not isinstance(f, ir.MatMul) or f.shape != (1, 1):
+        return None
+    args = list(f.args)
+    if isinstance(args[0], ir.Ones) and args[0].args[0] == 1:
+        args.pop(0)
+    if args and isinstance(args[-1], ir.Ones) and args[-1].args[1] == 1:
+        args.pop()
+    if len(args) == len(f.args) or not args:
+        return None
+    return ir.Sum(args[0] if len(args) == 1 else ir.MatMul(*args))
+
+
 class TextPrinter:
     """One function per node class; ``pretty`` selects the Unicode reading form.
 
@@ -214,6 +242,10 @@ class TextPrinter:
         sep = " " if self.pretty else "*"
         body = []
         all_scalar = all(f.shape == (1, 1) for f in factors)
+        split = None if all_scalar or self.pretty else _scalar_prefix(factors)
+        if split is not None:
+            # x'*(a*c'): written x'*a*c', it would read back as (x'*a)*c', another tree
+            factors = factors[:split] + [ir.MatMul(*factors[split:])]
         for k, f in enumerate(factors):
             if all_scalar and isinstance(f, ir.MatMul):
                 body.append(self(f))          # x'*x/t: a product of scalars needs no brackets
@@ -221,6 +253,10 @@ class TextPrinter:
             if self.pretty and isinstance(f, ir.D) and k < len(factors) - 1 \
                     and isinstance(f.args[0], ir.Sym):
                 body.append("(" + self(f) + ")")      # (dA) X B, never dA X B
+                continue
+            summed = None if self.pretty or len(factors) == 1 else _ones_sum(f)
+            if summed is not None:
+                body.append(self(summed))     # (ones'*M*ones)*x would read ones as n×n
                 continue
             if is_reciprocal(f) and not self.pretty:
                 body.append(self.at(f.args[0], ATOM) + "^-1")
