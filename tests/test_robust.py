@@ -95,6 +95,9 @@ def test_issue_12_a_constant_that_nothing_sizes_is_refused_not_read_as_a_number(
     ("tr(X*(1 + I))", "X", {"X": "matrix n n"}, lambda X: np.sum(X) + np.trace(X)),
     ("sum(X .* (2 + zeros))", "X", {"X": "matrix n n"}, lambda X: 2 * np.sum(X)),
     ("ones'*x + 1", "x", {"x": "vector n"}, lambda x: np.sum(x) + 1),
+    # an open size no matrix product fits is a number's: (ones'*c) scales x, as sum(c)
+    # (it was a shape clash, "(ones'*c) is n×1, x is q×1")
+    ("sum((ones'*x)*x)", "x", {"x": "vector n"}, lambda x: np.sum(x) ** 2),
 ])
 def test_constants_sized_by_their_context_are_still_read(expr, wrt, let, f):
     d = derive(expr, wrt, let=let, check=True)
@@ -122,6 +125,16 @@ def test_the_trace_of_ones_is_its_size_in_the_text():
     d = derive("tr(alpha*I + X)", "alpha")
     assert [s.rule for s in d.steps].count("simplify") == 0
     assert d.gradient_text == "rows(X)"
+
+
+def test_the_trace_of_a_scaled_product_of_ones_is_a_count():
+    # found by make fuzz: the gradient 2*tr(rows(X)*alpha*ones) had a ones that only the
+    # trace sized (read back as 1×1, refused); scalars come out of a trace, and the trace
+    # of a product of ones is the product of its sizes
+    d = derive("norm(alpha + (X - X))^2", "alpha", check=True)
+    assert "ones" not in d.gradient_text and d.check["passed"]
+    g = eval(d.gradient_numpy, {"np": np, "alpha": 0.5, "X": np.zeros((2, 3))})  # noqa: S307
+    assert g == pytest.approx(2 * 0.5 * 6)
 
 
 def test_the_sum_of_a_block_of_ones_times_m_names_the_count():

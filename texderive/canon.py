@@ -272,21 +272,7 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
             return mul(Num(1 / c), Inverse(mul(*fs)))
         return inverse_of_product(a)
     if cls is ir.Trace:
-        a = kids[0]
-        if is_zero(a):
-            return Num(0)
-        if a.shape == (1, 1):
-            return a
-        if isinstance(a, (Ones, Ident)):          # tr(ones) = tr(I) = n, a Size
-            d = a.shape[0]
-            if isinstance(d, int):
-                return Num(d)
-            if _sizes_printable():
-                return ir.Size(d)
-        c, fs = coef_split(a)
-        if c != 1 and fs:
-            return mul(Num(c), ir.Trace(mul(*fs)))
-        return ir.Trace(a)
+        return trace_of(kids[0])
     if cls in (ir.Norm, ir.Sum) and is_zero(kids[0]):
         return Num(0)
     if cls is ir.Sum:
@@ -340,6 +326,33 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
     if cls is D and is_zero(kids[0]):
         return zero_like(kids[0])
     return n.rebuild(*kids)
+
+
+def trace_of(a: ir.Node) -> ir.Node:
+    """tr(a) tidied: scalar factors come out (``tr(s*M) = s*tr(M)``), and the trace of
+    I or of a square block of ones is its size (``tr(ones) = n``, a ``Size``: printed as
+    tr(ones), an n×n ones would read back as 1×1)."""
+    if is_zero(a):
+        return Num(0)
+    if a.shape == (1, 1):
+        return a
+    if isinstance(a, (Ones, Ident)):
+        d = a.shape[0]
+        if isinstance(d, int):
+            return Num(d)
+        if _sizes_printable():
+            return ir.Size(d)
+    if isinstance(a, MatMul):
+        scal = [f for f in a.args if f.shape == (1, 1)]
+        rest = [f for f in a.args if f.shape != (1, 1)]
+        if scal and rest:
+            return mul(*scal, trace_of(mul(*rest)))
+        if all(isinstance(f, Ones) for f in rest):
+            # ones(n,k1)*ones(k1,k2)*...*ones(kr,n) = k1*...*kr*ones(n,n): trace n*k1*...*kr
+            count = _size_factor(ir.dim_mul(rest[0].shape[0], *(f.shape[1] for f in rest[:-1])))
+            if count is not None:
+                return mul(*count) if count else Num(1)
+    return ir.Trace(a)
 
 
 def sum_of(v: ir.Node) -> ir.Node:

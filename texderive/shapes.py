@@ -537,10 +537,23 @@ class Elaborator:
         else:
             try:
                 unify(a.shape[1], b.shape[0])
+                shape = (a.shape[0], b.shape[1])
             except _Clash:
-                raise self.clash(syn, [(a.syn, a.shape), (b.syn, b.shape)]) from None
-            shape = (a.shape[0], b.shape[1])
+                # (ones'*c)*x: an open size that no matrix product fits is a number's
+                shape = self._scaling(a, b) or self._scaling(b, a)
+                if shape is None:
+                    raise self.clash(syn, [(a.syn, a.shape), (b.syn, b.shape)]) from None
         return E("mul", (a, b), shape, syn)
+
+    @staticmethod
+    def _scaling(s: E, m: E):
+        """m's shape when s, whose open sizes may still be 1, can be read as a number
+        (after its sizes failed to fit a matrix product), else None."""
+        if not (is_open(s.shape) and _may_be_scalar(s.shape)):
+            return None
+        for d in s.shape:
+            unify(d, 1)
+        return m.shape
 
     def _div(self, syn, left=None):
         a, b = self._left(syn, left), self.elab(syn.kids[1])
