@@ -11,6 +11,7 @@ import copy
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -294,6 +295,19 @@ def test_hostile_text_in_markdown_and_text():
     assert "<script>" not in md and "&lt;script&gt;" in md
     assert r"\*x\* \$y\$ \[a\](b)" in md
     assert "<script>alert(1)</script> *x* $y$ [a](b)" in render(SAMPLE, "text", meta=meta)
+
+
+def test_a_maths_delimiter_in_markdown_text_stays_text():
+    # issue 12: a title \(x^2\) came out as \\(x^2\\), which is \(x^2\) in the HTML
+    # (MathJax typesets it) and a maths delimiter in Jupyter's markdown source
+    md = render(SAMPLE, "markdown", meta={"titles": [r"A \(x^2\) and \[y\] \\ c"]})
+    title = next(line for line in md.splitlines() if line.startswith("#"))
+    assert "\\\\(" not in title and "\\\\)" not in title and "\\\\\\[" not in title
+    assert title.count("<span>\\\\</span>") == 4
+    if shutil.which("pandoc"):
+        html = subprocess.run(["pandoc", "-f", "markdown", "-t", "html"], input=md,
+                              capture_output=True, text=True, check=True).stdout
+        assert "\\(" not in html and "\\[" not in html and "<span>\\</span>(x^2" in html
 
 
 def test_math_is_never_escaped():

@@ -137,6 +137,13 @@ def test_the_trace_of_a_scaled_product_of_ones_is_a_count():
     assert g == pytest.approx(2 * 0.5 * 6)
 
 
+def test_powers_of_ones_and_zeros_are_folded():
+    # found by make fuzz: the gradient sum(1 ./ (ones' + (zeros') .^ 2)) had constants
+    # that only f sized; ones .^ e = ones and zeros .^ k = zeros fold it to rows(a)
+    d = derive("ones'*((alpha + ones) ./ (1 + (zeros .* a) .^ 2))", "alpha", check=True)
+    assert d.gradient_text == "rows(a)" and d.check["passed"]
+
+
 def test_the_sum_of_a_block_of_ones_times_m_names_the_count():
     # found by make fuzz: the gradient sum(ones*(ones + x)) had an n×n ones, which read
     # back as a row (1/n of the value); sum(ones_{r×k}*M) is r*sum(M)
@@ -229,7 +236,7 @@ def test_a_misspelt_option_still_gets_clicks_message():
 
 # --- item 9: the numeric check where f underflows ----------------------------------
 
-@pytest.mark.parametrize("expr", ["tr(X)^2^10", "exp(-100*tr(X'*X))", "exp(-tr(X'*X))"])
+@pytest.mark.parametrize("expr", ["tr(X)^999", "exp(-100*tr(X'*X))", "exp(-tr(X'*X))"])
 def test_issue_12_the_check_fails_a_5x_wrong_gradient_where_f_underflows(expr):
     from texderive.check import numeric_check
     from texderive.ir import MatMul, Num
@@ -315,3 +322,71 @@ def test_text_of_a_product_reads_back_as_the_same_function(expr, wrt, want):
         X, x = rng.standard_normal((3, 3)), rng.standard_normal(3)
         g = eval(d.gradient_numpy, {"np": np, "X": X, "x": x})  # noqa: S307
         assert np.allclose(g, 2 * np.sum(X.T @ X) * x)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("args", [("derive", "tr(X)", "--wrt", "X"), ("sty",), ("--help",)])
+def test_a_full_standard_output_is_an_error_not_a_traceback(args):
+    # a fresh reader: texderive derive ... > /dev/full ended in OSError's traceback
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([sys.executable, "-m", "texderive.cli", *args], stdout=full,
+                           stderr=subprocess.PIPE, env=ENV)
+    assert r.returncode == 2
+    err = r.stderr.decode()
+    assert "Traceback" not in err and "cannot write the output" in err
+
+
+def test_a_deck_past_its_size_limit_is_refused_before_it_is_read_whole(tmp_path):
+    # a fresh reader: build /dev/zero read until it was killed; a 50 MB deck of comments
+    # took 35 s to be found empty
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * (2 << 20))
+    for deck in ([str(big)] + (["/dev/zero"] if os.path.exists("/dev/zero") else [])):
+        r = cli("build", deck, "-o", str(tmp_path / "out.tex"))
+        assert_refusal(r, "larger than 1 MB")
+        assert not (tmp_path / "out.tex").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ("init", "{tmp}/d/x\x1b[31m"),
+    ("derive", "tr(X)", "--wrt", "X", "-o", "{tmp}/a\nb.tex"),
+    ("sty", "-o", "{tmp}/s\x07.sty"),
+])
+def test_a_control_character_in_a_path_is_refused_before_anything_is_made(tmp_path, args):
+    # a fresh reader: init made a directory whose name held ESC and printed a path to it
+    # that was not there
+    r = cli(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert_refusal(r, "control character")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("deck,where,words", [
+    ("title: Matrix 漢 calculus\nderivations:\n  - {expr: tr(X), wrt: X}\n", "d.yaml:1:15:",
+     "title: the character '漢'"),
+    ("derivations:\n  - expr: tr(X)\n    wrt: X\n    title: \"A 😀 b\"\n", "d.yaml:4:15:",
+     "derivation 1"),
+    ("exact_timeout: [1]\nderivations:\n  - {expr: tr(X), wrt: X}\n", "d.yaml:1:16:",
+     "exact_timeout must be a number of seconds, not a list"),
+])
+def test_a_deck_field_error_names_its_place_once(tmp_path, deck, where, words):
+    # a fresh reader: a title LaTeX cannot set said only "the title: ..." with no place,
+    # and exact_timeout: [1] printed its place twice and asked for text
+    (tmp_path / "d.yaml").write_text(deck, encoding="utf-8")
+    r = cli("build", "d.yaml", "-o", "d.tex", cwd=tmp_path)
+    err = assert_refusal(r, where, words)
+    assert err.count("d.yaml:") == 1
+    assert not (tmp_path / "d.tex").exists()
+
+
+@pytest.mark.parametrize("expr,words", [
+    ("tr(X)^10^300", "exponent beyond ±1000"),        # 10^300 stays a power: not a Num
+    ("tr(X)^(-10^4)", "exponent beyond ±1000"),
+    ("tr(X)^2^10", "exponent beyond ±1000"),
+    ("tr(X)*10^400", "beyond ±1e300"),
+    ("tr(X)*10^(-400)", "nearer 0 than 1e-300"),
+])
+def test_issue_12_a_power_of_numbers_meets_the_number_limits(expr, words):
+    # a fresh reader: tr(X)^10^300 passed the exponent limit and was then refused as a
+    # "failed numerical check", which says the gradient is wrong; it is the input's size
+    assert_refusal(cli("derive", expr, "--wrt", "X"), words)
+    assert derive("tr(X)^2^9", "X", check=True).check["passed"]      # 512 is within

@@ -56,8 +56,45 @@ def _check_sizes_are_carried(f: ir.Node, source: str) -> None:
                 raise LimitError("a number in the expression is beyond ±1e300 (after "
                                  "multiplying numbers together)", pos=0, source=source,
                                  length=len(source))
-        if type(n) is ir.Pow and type(n.args[1]) is ir.Num and abs(n.args[1].value) > 1000:
-            raise LimitError("an exponent beyond ±1000 is too large to check numerically", pos=0, source=source, length=len(source))
+        if type(n) is ir.Pow:
+            e = _constant_value(n.args[1])      # 10^300 stays a power: its value, roughly
+            if e is not None and not abs(e) <= 1000:
+                raise LimitError("an exponent beyond ±1000 is too large to check numerically",
+                                 pos=0, source=source, length=len(source))
+            v = _constant_value(n)
+            if v is not None and not (abs(v) <= MAX_MAGNITUDE and (v == 0 or abs(v) >= 1e-300)):
+                raise LimitError("a number in the expression is beyond ±1e300 or nearer 0 "
+                                 "than 1e-300 (a power of numbers)", pos=0, source=source,
+                                 length=len(source))
+
+
+def _constant_value(n: ir.Node):
+    """The float value of a subtree of numbers only (``10^300``; ``inf`` past the floats),
+    or None when it has a variable or anything but numbers, sums, products and powers."""
+    import math
+    if type(n) is ir.Num:
+        return float(n.value)
+    if type(n) not in (ir.Pow, ir.MatMul, ir.Add):
+        return None
+    vals = [_constant_value(a) for a in n.args]
+    if any(v is None for v in vals):
+        return None
+    try:
+        if type(n) is ir.Pow:
+            b, e = vals
+            if b == 0 or math.isinf(e) or math.isinf(b):
+                return b ** e if not (math.isinf(e) or math.isinf(b)) else math.inf
+            mag = e * math.log10(abs(b))
+            if mag > 308:
+                return math.inf
+            if mag < -308:
+                return 1e-320                   # below the normal floats, not 0
+            return math.copysign(abs(b) ** e, b if e % 2 else 1)
+        if type(n) is ir.MatMul:
+            return math.prod(vals)
+        return math.fsum(vals)
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return math.inf
 
 
 def find_wrt(f: ir.Node, wrt: str, source: str) -> ir.Sym:

@@ -316,6 +316,8 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         b, e = kids
         if isinstance(e, Num) and e.value == 1:
             return b
+        if isinstance(b, Ones) or (isinstance(b, Zeros) and isinstance(e, Num) and e.value > 0):
+            return b                              # ones .^ e = ones, zeros .^ k = zeros
         if isinstance(e, Num) and e.value.denominator == 1 and isinstance(b, MatMul):
             c, fs = coef_split(b)
             if c != 1 and fs and mul(*fs).shape == b.shape and abs(e.value) <= 16:

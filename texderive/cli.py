@@ -14,8 +14,11 @@ caret line under the expression), no traceback and no usage banner.
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import re
 import shlex
+import sys
 
 import click
 
@@ -50,6 +53,22 @@ class InputError(click.ClickException):
         click.echo(f"Error: {visible(self.format_message())}", err=True)
         if self.caret:
             click.echo(visible(self.caret), err=True)
+
+
+class _Path(click.Path):
+    """A path argument: a control character in it (an escape sequence from a script, a
+    newline) is refused as in any other argument, before anything is created."""
+
+    def convert(self, value, param, ctx):
+        from .errors import TexderiveError
+        from .limits import plain_text
+        name = f"--{param.name}" if param is not None and param.param_type_name == "option" \
+            else (param.human_readable_name if param is not None else "the path")
+        try:
+            plain_text(os.fsdecode(value), name)
+        except TexderiveError as e:
+            raise InputError(str(e)) from None
+        return super().convert(value, param, ctx)
 
 
 @contextlib.contextmanager
@@ -138,7 +157,39 @@ def _notation_options(f):
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; a full or failing standard output (``> /dev/full``) is a one-line
+    error with exit status 2, not a traceback (click itself handles a closed pipe)."""
+
+    def main(self, *args, **kwargs):
+        code = 0
+        try:
+            super().main(*args, **kwargs)
+        except SystemExit as e:
+            code = e.code
+        except OSError as e:
+            _output_failed(e)
+        try:
+            sys.stdout.flush()
+        except OSError as e:
+            _output_failed(e)
+        sys.exit(code)
+
+
+def _output_failed(e: OSError):
+    if e.errno == errno.EPIPE:
+        raise e
+    try:
+        sys.stderr.write(f"Error: cannot write the output: {e.strerror or e}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
+    with contextlib.suppress(OSError, ValueError):   # nothing more to flush at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(2)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="texderive", message="%(prog)s %(version)s")
 def main():
     """Matrix gradients by the differential method, as LaTeX.
@@ -197,7 +248,7 @@ class _DeriveCommand(click.Command):
               help="latex, standalone: the width to break the display to: column (220pt, a "
                    "two-column paper), text (345pt, the default) or a length such as 3.5in")
 @click.option("--title", default="", help="title of the frame or document")
-@click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
+@click.option("--template-dir", type=_Path(exists=True, file_okay=False),
               help="a folder of *.tex.jinja templates that override the packaged ones")
 @click.option("--no-check", is_flag=True,
               help="skip the numeric check of the gradient at random points")
@@ -209,7 +260,7 @@ class _DeriveCommand(click.Command):
 @click.option("--exact-timeout", callback=_timeout_option, default="60",
               show_default=True, metavar="SECONDS",
               help="time budget of --exact, at most 3600")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=_Path(dir_okay=False),
               help="write to this file (only if its content changes) instead of stdout; "
                    "- is stdout")
 @click.option("--force", is_flag=True,
@@ -264,14 +315,14 @@ def _warn(message: str) -> None:
 
 
 @main.command()
-@click.argument("deck_file", metavar="DECK.yaml", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", type=click.Path(),
+@click.argument("deck_file", metavar="DECK.yaml", type=_Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", type=_Path(),
               help="write to this file (only if its content changes) instead of stdout; "
                    "- is stdout; for a 'format: snippets' deck, the folder of the snippets "
                    "(default: the deck's folder)")
 @click.option("--force", is_flag=True,
               help="with -o: replace the file even if texderive did not write it")
-@click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
+@click.option("--template-dir", type=_Path(exists=True, file_okay=False),
               help="a folder of *.tex.jinja templates that override the packaged ones")
 @click.option("--no-check", is_flag=True, help="skip the numeric checks")
 def build(deck_file, output, force, template_dir, no_check):
@@ -343,12 +394,12 @@ def write_snippets(directory: str, snippets, *, force: bool = False) -> int:
 
 
 @main.command()
-@click.argument("deck_file", metavar="DECK.yaml", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+@click.argument("deck_file", metavar="DECK.yaml", type=_Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=_Path(dir_okay=False),
               metavar="NAME.zip", help="the zip to write (only if its content changes)")
 @click.option("--force", is_flag=True,
               help="replace the file even if texderive did not write it")
-@click.option("--template-dir", type=click.Path(exists=True, file_okay=False),
+@click.option("--template-dir", type=_Path(exists=True, file_okay=False),
               help="a folder of *.tex.jinja templates that override the packaged ones")
 @click.option("--no-check", is_flag=True, help="skip the numeric checks")
 def bundle(deck_file, output, force, template_dir, no_check):
@@ -378,7 +429,7 @@ def bundle(deck_file, output, force, template_dir, no_check):
 
 
 @main.command()
-@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False))
+@click.argument("directory", metavar="DIR", type=_Path(file_okay=False))
 @click.option("--paper", is_flag=True,
               help="a paper instead of a lecture: paper.yaml (format: snippets), paper.tex "
                    "that \\input's the snippets, and a Makefile")
@@ -426,7 +477,7 @@ def init(directory, paper, force):
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
+@click.option("-o", "--output", type=_Path(dir_okay=False),
               help="write to this file (only if its content changes) instead of stdout; "
                    "- is stdout")
 @click.option("--force", is_flag=True,

@@ -171,6 +171,21 @@ class _Reader:
             self.fail(node, f"{key} is empty", entry)
         return text
 
+    def typeset(self, node, key: str, entry=None) -> str:
+        """A free text LaTeX will set (a title, the author): every character settable, or
+        an error at its line and column, before anything is derived or written."""
+        from .tex import describe_character, unsupported_character
+        text = self.string(node, key, entry)
+        bad = unsupported_character(text)
+        if bad is not None:
+            line, col, exact = _expr_at(node)
+            where = f"{self.name}:{line}:{col + bad[0]}" if exact else self.where(node)
+            what = f"{entry.label()}: " if entry is not None else ""
+            raise DeckError(f"{where}: {what}{key}: the character {describe_character(bad[1])} "
+                            f"cannot be typeset by LaTeX's default fonts; Greek letters, maths "
+                            f"symbols, dashes, quotes and accented Latin letters can")
+        return text
+
     def boolean(self, node, key: str, entry=None) -> bool:
         import yaml
         if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
@@ -241,7 +256,7 @@ class _Reader:
         entry.expr = self.string(keys["expr"], "expr", entry, empty_ok=False)
         entry.expr_at = _expr_at(keys["expr"])
         entry.wrt = self.string(keys["wrt"], "wrt", entry, empty_ok=False).strip()
-        entry.title = self.string(keys["title"], "title", entry) if "title" in keys else ""
+        entry.title = self.typeset(keys["title"], "title", entry) if "title" in keys else ""
         if "name" in keys:
             entry.name = self.string(keys["name"], "name", entry).strip()
             if not NAME_RE.match(entry.name):
@@ -267,7 +282,7 @@ class _Reader:
         deck = Deck(entries=[], path=self.name)
         for key in ("title", "subtitle", "author", "institute"):
             if key in keys:
-                setattr(deck, key, self.string(keys[key], key).strip())
+                setattr(deck, key, self.typeset(keys[key], key).strip())
         if "format" in keys:
             deck.format = self.choice(keys["format"], "format", tuple(FORMATS))
         if "paper" in keys:
@@ -285,8 +300,13 @@ class _Reader:
         if "exact_timeout" in keys:
             vnode = keys["exact_timeout"]
             from .limits import exact_timeout
+            if not isinstance(vnode, yaml.ScalarNode):
+                self.fail(vnode, f"exact_timeout must be a number of seconds, not a "
+                                 f"{_kind(vnode)}")
             try:
                 deck.exact_timeout = exact_timeout(self.string(vnode, "exact_timeout"))
+            except DeckError:
+                raise
             except TexderiveError as e:
                 self.fail(vnode, e.message)
         if "width" in keys:
@@ -372,18 +392,33 @@ def load(path) -> Deck:
     """Read and validate a deck file; raise :class:`DeckError` naming the line."""
     name = os.fspath(path)
     try:
-        with open(name, encoding="utf-8") as f:
-            text = f.read()
+        with open(name, "rb") as f:
+            data = f.read(MAX_DECK_BYTES + 1)       # /dev/zero or a huge file: not all of it
     except OSError as e:
         raise DeckError(f"cannot read {name}: {e.strerror}") from None
+    _refuse_large(len(data), name)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise DeckError(f"{name} is not UTF-8 text ({e.reason} at byte {e.start})") from None
-    return loads(text, name)
+    return loads(text.replace("\r\n", "\n").replace("\r", "\n"), name)   # as text mode reads
+
+
+#: A deck is a YAML file of derivations (50 of them are about 10 kB); past this size it
+#: is refused before it is parsed (a 50 MB file took 35 s to be found empty).
+MAX_DECK_BYTES = 1 << 20
+
+
+def _refuse_large(size: int, name: str) -> None:
+    if size > MAX_DECK_BYTES:
+        raise DeckError(f"{name} is larger than {MAX_DECK_BYTES >> 20} MB, more than a deck "
+                        f"of derivations needs; split it into several decks")
 
 
 def loads(text: str, name: str = "<deck>") -> Deck:
     import yaml
     from .limits import plain_text
+    _refuse_large(len(text.encode("utf-8", "surrogatepass")), name)
     try:
         plain_text(text, name, newlines=True)
     except TexderiveError:

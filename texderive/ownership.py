@@ -116,6 +116,9 @@ class Verdict:
 
 
 _NOT_OURS = Verdict(False, "it was not written by texderive (no texderive header)")
+#: A texderive output whose checksum does not match: edited, or text written around it.
+_CHANGED = ("it holds a texderive output, but not as texderive wrote it: edited since, or "
+            "text added before or after it (its checksum does not match its content)")
 
 
 def _check(text: str, m, version: str) -> Verdict:
@@ -123,8 +126,7 @@ def _check(text: str, m, version: str) -> Verdict:
         body = text[:m.start("tok")] + text[m.end("tok"):]
         if checksum(body) == m.group("sum"):
             return Verdict(True, "its checksum matches")
-        return Verdict(False, "it was written by texderive but has been edited since "
-                              "(its checksum does not match its content)")
+        return Verdict(False, _CHANGED)
     if version in LEGACY_VERSIONS and (m.group("head").startswith("checked: ")
                                        or m.group("head").lstrip("\n\ufeff").startswith("checked: ")
                                        or f"texderive {version}; " in text[:m.end("end")]):
@@ -161,8 +163,7 @@ def verdict(text: str) -> Verdict:
             body = text[:m.start("tok")] + text[m.end("tok"):]
             if checksum(body) == m.group("sum"):
                 return Verdict(True, "its checksum matches")
-            return Verdict(False, "it was written by texderive but has been edited since "
-                                  "(its checksum does not match its content)")
+            return Verdict(False, _CHANGED)
         return _legacy_json(text)
     m = _TEXT_RE.search(text)
     if m:

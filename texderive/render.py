@@ -182,8 +182,16 @@ _MD_ESCAPES = str.maketrans({
 })
 
 
+#: An escaped backslash before a bracket: ``\(``, ``\[`` would still be a maths delimiter
+#: after markdown (MathJax reads the HTML; Jupyter reads ``\\(`` in the source).
+_MD_DELIMITER = re.compile(r"\\\\(?=\\?[()\[\]])")
+
+
 def escape_markdown(text: str) -> str:
-    return str(text).translate(_MD_ESCAPES)
+    r"""Free text as markdown that shows it literally: markdown's specials escaped, and a
+    backslash before a bracket in a ``<span>``, which ends a maths delimiter for MathJax
+    (its documented way) and for Jupyter, so a title ``\(x\)`` is not typeset."""
+    return _MD_DELIMITER.sub(r"<span>\\\\</span>", str(text).translate(_MD_ESCAPES))
 
 
 _MATH_SPAN = re.compile(r"\\\((.*?)\\\)", re.S)
