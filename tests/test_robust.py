@@ -158,6 +158,7 @@ def test_the_sum_of_a_block_of_ones_times_m_names_the_count():
     ("sum(alpha*ones + x)", False, {"x": np.zeros(3)}, 3.0),
     ("sum(alpha + C)/(1 + 2^2)", False, {"C": np.zeros((3, 4))}, 12 / 5),
     ("ones'*(alpha*(alpha + c))", True, {"c": np.zeros(3)}, 6.0),
+    ("(alpha + c)'*ones*(alpha + c)", True, {"c": np.zeros(3)}, 18.0),   # 2*rows(c)^2
 ])
 def test_a_scalar_result_that_is_a_count_is_a_float_in_numpy(expr, hessian, values, want):
     # found by make fuzz: the Hessian code was 2 * c.shape[0], a Python int (SPEC: a float)

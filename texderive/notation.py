@@ -147,7 +147,10 @@ def tokenize(text: str) -> list:
                 hint = " (a dot starts .* ./ .^ or .T)"
             elif ch in "[]{}":
                 hint = "; group with ( )"
-            raise ParseError(f"unexpected character {ch!r}{hint}", pos=i, source=text)
+            shown = repr(ch) if ch.isascii() and ch.isprintable() else \
+                (f"U+{ord(ch):04X}" if 0xD800 <= ord(ch) <= 0xDFFF or not ch.isprintable()
+                 else f"{ch!r} (U+{ord(ch):04X})")
+            raise ParseError(f"unexpected character {shown}{hint}", pos=i, source=text)
         kind = m.lastgroup
         s = m.group()
         if kind == "num":

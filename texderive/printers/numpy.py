@@ -478,6 +478,10 @@ def _integer_valued(node: ir.Node) -> bool:
         return node.value == int(node.value)
     if isinstance(node, (ir.MatMul, ir.Add)):
         return all(isinstance(a, ir.Node) and _integer_valued(a) for a in node.args)
+    if isinstance(node, ir.Pow):              # rows(c)^2: an int to a whole power >= 0
+        b, e = node.args
+        return _integer_valued(b) and isinstance(e, ir.Num) and e.value >= 0 and \
+            e.value.denominator == 1
     return False
 
 
