@@ -101,7 +101,10 @@ bench: $(PY)
 # then the property tests under the "fuzz" profile.  A failure found here becomes a named
 # regression test.
 FUZZ_INPUTS ?= 100000
-FUZZ_SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+# drawn once (a plain ?= would draw anew at each use: the replay line named another seed)
+ifeq ($(origin FUZZ_SEED),undefined)
+FUZZ_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(PY)
 	@echo "fuzz: seed $(FUZZ_SEED) (replay with make fuzz FUZZ_SEED=$(FUZZ_SEED))"

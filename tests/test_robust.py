@@ -385,6 +385,7 @@ def test_a_deck_field_error_names_its_place_once(tmp_path, deck, where, words):
     ("tr(X)^2^10", "exponent beyond ±1000"),
     ("tr(X)*10^400", "beyond ±1e300"),
     ("tr(X)*10^(-400)", "nearer 0 than 1e-300"),
+    ("tr(X)*alpha^(1e30*1e300)", "exponent beyond ±1000"),   # make fuzz: OverflowError
 ])
 def test_issue_12_a_power_of_numbers_meets_the_number_limits(expr, words):
     # a fresh reader: tr(X)^10^300 passed the exponent limit and was then refused as a

@@ -73,7 +73,10 @@ def _constant_value(n: ir.Node):
     or None when it has a variable or anything but numbers, sums, products and powers."""
     import math
     if type(n) is ir.Num:
-        return float(n.value)
+        try:
+            return float(n.value)
+        except OverflowError:                   # 1e30*1e300 folded: past the floats
+            return math.inf
     if type(n) not in (ir.Pow, ir.MatMul, ir.Add):
         return None
     vals = [_constant_value(a) for a in n.args]
