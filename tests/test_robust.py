@@ -144,6 +144,23 @@ def test_powers_of_ones_and_zeros_are_folded():
     assert d.gradient_text == "rows(a)" and d.check["passed"]
 
 
+@pytest.mark.parametrize("expr,wrt,want", [
+    # found by make fuzz: tr(exp(ones)*ones) kept a ones only f sized; f(ones) = f(1)*ones
+    ("tr(exp(ones)*(alpha + C'))", "alpha", "exp(1)*(rows(C)*cols(C))"),
+    ("sum(exp(zeros) .* X)", "X", "ones"),
+    ("sum(sigmoid(zeros) .* X)", "X", "1/2*ones"),
+])
+def test_a_function_of_a_block_of_ones_is_a_number_times_ones(expr, wrt, want):
+    d = derive(expr, wrt, check=True)
+    assert d.gradient_text == want and d.check["passed"]
+
+
+def test_the_sum_of_a_number_is_the_number():
+    # found by make fuzz: the Hessian of sum(alpha)^2 was 2*sum(1), in NumPy the int 2 * 1
+    d = derive("sum(alpha)^2", "alpha", hessian=True)
+    assert d.result_text == "2" and isinstance(eval(d.result_numpy), float)  # noqa: S307
+
+
 def test_the_sum_of_a_block_of_ones_times_m_names_the_count():
     # found by make fuzz: the gradient sum(ones*(ones + x)) had an n×n ones, which read
     # back as a row (1/n of the value); sum(ones_{r×k}*M) is r*sum(M)

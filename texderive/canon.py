@@ -327,7 +327,26 @@ def _simp_node(n: ir.Node, kids: list) -> ir.Node:
         return MatPow(kids[0], kids[1])
     if cls is D and is_zero(kids[0]):
         return zero_like(kids[0])
+    if cls is Func and isinstance(kids[1], (Ones, Zeros)) and kids[1].shape != (1, 1):
+        return _func_of_constant(kids[0], kids[1])
     return n.rebuild(*kids)
+
+
+#: Values of the elementwise functions at 0 and 1 that are numbers.
+_FUNC_AT = {("exp", 0): 1, ("log", 1): 0, ("sqrt", 0): 0, ("sqrt", 1): 1, ("abs", 0): 0,
+            ("abs", 1): 1, ("sin", 0): 0, ("cos", 0): 1, ("tan", 0): 0, ("sinh", 0): 0,
+            ("cosh", 0): 1, ("tanh", 0): 0, ("sigmoid", 0): Fraction(1, 2)}
+
+
+def _func_of_constant(name: str, c: ir.Node) -> ir.Node:
+    """f(ones) = f(1)*ones and f(zeros) = f(0)*ones: a number times a block of ones
+    (``exp(ones)`` is ``exp(1)*ones``), whose size a trace or a sum can then count."""
+    x = 1 if isinstance(c, Ones) else 0
+    ones = Ones(*c.shape)
+    value = _FUNC_AT.get((name, x))
+    if value is None:
+        return mul(Func(name, Num(x)), ones)
+    return Zeros(*c.shape) if value == 0 else mul(Num(value), ones)
 
 
 def trace_of(a: ir.Node) -> ir.Node:
@@ -363,6 +382,8 @@ def sum_of(v: ir.Node) -> ir.Node:
     (``sum(ones) = n``, a ``Size``)."""
     while isinstance(v, Transpose):
         v = v.args[0]
+    if v.shape == (1, 1):
+        return v                                   # the sum of a number is the number
     if isinstance(v, MatMul) and v.shape != (1, 1):
         c, fs = coef_split(v)
         scal = [f for f in fs if f.shape == (1, 1)]
