@@ -409,3 +409,40 @@ def test_issue_12_a_power_of_numbers_meets_the_number_limits(expr, words):
     # "failed numerical check", which says the gradient is wrong; it is the input's size
     assert_refusal(cli("derive", expr, "--wrt", "X"), words)
     assert derive("tr(X)^2^9", "X", check=True).check["passed"]      # 512 is within
+
+
+# --- a fresh reader's review of the change above --------------------------------------
+
+def test_the_jacobian_check_budget_counts_a_scaled_identity_as_cheap():
+    # 2*I of 1600×1600 was costed as a dense product (1600³ per evaluation): the Jacobian
+    # of 2*X at 40×40 was refused as past the budget; its check takes 0.1 s
+    r = cli("derive", "2*X", "--wrt", "X", "--let", "X: matrix 40 40", "--format", "text")
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"checked: numeric" in r.stdout
+
+
+@pytest.mark.parametrize("expr,let", [
+    ("tr((a*c'*(alpha + ones))*(a*c'*(alpha + ones))')", {"a": "vector n", "c": "vector p"}),
+    ("norm(a*x'*(alpha + ones))^2", {}),
+    ("norm(X*(1 + ones))^2", {}),
+])
+def test_a_number_added_to_a_constant_that_nothing_sizes_is_refused(expr, let):
+    # a*c'*(alpha + ones): ones is p×k with k fixed by nothing; once read as the number
+    # alpha + 1, then as a column, and its gradient text read back as a third function
+    with pytest.raises(TexderiveError, match="is not fixed by the expression"):
+        derive(expr, "a" if "a*" in expr else ("x" if "x'" in expr else "X"), let=let)
+
+
+@pytest.mark.parametrize("expr,wrt,want", [
+    ("norm(alpha + (X - X))^2", "alpha", "2*alpha*rows(X)^2"),   # tr(ones^2) = n^2
+    ("sum(alpha*I + X - X)^2", "alpha", "2*alpha*rows(X)^2"),     # sum(I) = n
+])
+def test_powers_of_ones_and_sums_of_I_are_counts(expr, wrt, want):
+    d = derive(expr, wrt, let={"X": "matrix n n"}, check=True)
+    assert d.gradient_text == want and d.check["passed"]
+
+
+def test_a_count_is_a_float_also_where_an_input_is_named_float():
+    d = derive("sum(alpha*ones + float)", "alpha")
+    got = eval(d.gradient_numpy, {"np": np, "float": np.zeros(3), "alpha": 1.0})  # noqa: S307
+    assert isinstance(got, float) and got == 3.0

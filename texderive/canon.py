@@ -363,6 +363,11 @@ def trace_of(a: ir.Node) -> ir.Node:
             return Num(d)
         if _sizes_printable():
             return ir.Size(d)
+    if isinstance(a, MatPow) and isinstance(a.args[0], Ones) and a.args[1] >= 1:
+        # ones_n^k = n^(k-1)*ones_n: its trace is n^k
+        d = _size_factor(a.shape[0])
+        if d is not None:
+            return mul(*(d * a.args[1])) if d else Num(1)
     if isinstance(a, MatMul):
         scal = [f for f in a.args if f.shape == (1, 1)]
         rest = [f for f in a.args if f.shape != (1, 1)]
@@ -399,6 +404,8 @@ def sum_of(v: ir.Node) -> ir.Node:
             return mul(*_size_factor(first.args[0]), sum_of(mul(*v.args[1:])))
         if isinstance(last, Ones) and _size_factor(last.args[1]) is not None:
             return mul(*_size_factor(last.args[1]), sum_of(mul(*v.args[:-1])))
+    if isinstance(v, Ident) and _size_factor(v.args[0]) is not None:
+        return mul(*_size_factor(v.args[0])) if v.args[0] != 1 else Num(1)   # sum(I) = n
     if isinstance(v, Ones):
         r, c = v.args
         d = ir.dim_mul(r, c)

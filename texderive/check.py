@@ -407,6 +407,23 @@ def _size(d, sizes: dict) -> int:
     return total
 
 
+def _chain_work(shapes) -> int:
+    """Operations of a product chain as the evaluator forms it (evaluate._product): left
+    to right, a 1×1 factor scales (r*c), the others multiply (r*k*c).  2*I of 1600×1600
+    is 2.6e6 operations, not 1600³."""
+    flops, acc = 0, None
+    for s in shapes:
+        if acc is None:
+            acc = s
+        elif acc == (1, 1) or s == (1, 1):
+            acc = s if acc == (1, 1) else acc
+            flops += acc[0] * acc[1]
+        else:
+            flops += acc[0] * acc[1] * s[1]
+            acc = (acc[0], s[1])
+    return flops
+
+
 def _work(roots, sizes: dict) -> tuple:
     """(flops, bytes) of evaluating ``roots`` once at ``sizes``: n^3 for an inverse, a
     determinant or a power, r*k*c per product, r*c for the rest."""
@@ -418,8 +435,7 @@ def _work(roots, sizes: dict) -> tuple:
             k = _size(n.children[0].shape[0], sizes) if n.children else r
             flops += k ** 3 * (2 * n.args[1].bit_length() if isinstance(n, ir.MatPow) else 1)
         elif isinstance(n, ir.MatMul):
-            for a in n.children:
-                flops += r * _size(a.shape[1], sizes) * c
+            flops += _chain_work([tuple(_size(d, sizes) for d in a.shape) for a in n.children])
         else:
             flops += r * c
     return flops, nbytes

@@ -162,6 +162,8 @@ class _Main(click.Group):
     error with exit status 2, not a traceback (click itself handles a closed pipe)."""
 
     def main(self, *args, **kwargs):
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)    # the caller handles errors and exit
         code = 0
         try:
             super().main(*args, **kwargs)

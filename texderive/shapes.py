@@ -301,6 +301,7 @@ class Elaborator:
         self.consts = []
         self.not_rows = []
         self.greek_broadcasts = []  # (name, sum syntax, the array's E): see remarks()
+        self.open_broadcasts = []   # (sum syntax, array syntax, shape): see check_consts()
 
     # -- helpers -----------------------------------------------------------
     def text(self, syn: Syn) -> str:
@@ -433,6 +434,15 @@ class Elaborator:
         constant that comes out 1×1 is refused: it would silently be the number 1 or 0
         (``I*alpha``, ``sum(X ./ (1 + I.^2))``, ``tr(X)*sum(ones)``), a reading nobody
         who wrote I or ones meant."""
+        for syn, array, shape in self.open_broadcasts:
+            if is_open(shape):
+                # a*c'*(alpha + ones): ones p×k, k by no rule but a default; once read as
+                # the number alpha + 1, now as a column: either way a guess, so refused
+                raise ShapeError(f"the size of {self.text(array)} in {self.text(syn)} is not "
+                                 f"fixed by the expression (a number added to it leaves it "
+                                 f"any size); use it where its size is fixed, or write the "
+                                 f"number", pos=syn.pos, source=self.source,
+                                 length=syn.end - syn.pos)
         for syn, dims in self.consts:
             for d in dims:
                 r = find(d)
@@ -495,15 +505,23 @@ class Elaborator:
             sa = sb = False           # a size still open (ones'*x) is fixed by the sum, not broadcast
         if sa and not sb:
             self._note_greek(a, b, syn, False)
+            self._note_open(syn, b)
             a = self._broadcast(a, b.shape, a.syn)
         elif sb and not sa:
             self._note_greek(b, a, syn, syn.kind == "sub")
+            self._note_open(syn, a)
             b = self._broadcast(b, a.shape, b.syn)
         else:
             self.unify_shapes(syn, [(a.syn, a.shape), (b.syn, b.shape)], a.shape, b.shape)
         return E("add", (a, b), a.shape, syn)
 
     _sub = _add
+
+    def _note_open(self, syn, array: E) -> None:
+        """A scalar broadcast over an array both of whose sizes are still open (2 + I):
+        the rest of the expression must fix them (checked in check_consts)."""
+        if all(isinstance(find(d), DimVar) and find(d).flex for d in array.shape):
+            self.open_broadcasts.append((syn, array.syn, array.shape))
 
     def _note_greek(self, scalar: E, array: E, syn, subtracted: bool) -> None:
         """An undeclared Greek name (a scalar by the naming rule) added to an array."""

@@ -492,6 +492,8 @@ def layout_code(out, node: ir.Node, f: ir.Node, wrt: ir.Sym, kind: str) -> str:
     code = _layout_code(out, node, f, wrt, kind)
     if out.form == "S" and code == out.code and not isinstance(node, ir.Num) \
             and _integer_valued(node):
+        if any(s.name == "float" for s in ir.free_syms(f)):
+            return f"1.0 * {out.at(MUL)}"       # an input named float: not the builtin
         return f"float({code})"
     return code
 
