@@ -69,8 +69,9 @@ def _check_sizes_are_carried(f: ir.Node, source: str) -> None:
 
 
 def _constant_value(n: ir.Node):
-    """The float value of a subtree of numbers only (``10^300``; ``inf`` past the floats),
-    or None when it has a variable or anything but numbers, sums, products and powers."""
+    """The value of a subtree of numbers only (``10^300``; ``inf`` past the floats, 1e-320
+    below them), or None when it has a variable or anything but numbers, sums, products
+    and powers.  It is only compared with the number limits: a power's sign is not kept."""
     import math
     if type(n) is ir.Num:
         try:
@@ -82,22 +83,17 @@ def _constant_value(n: ir.Node):
     vals = [_constant_value(a) for a in n.args]
     if any(v is None for v in vals):
         return None
-    try:
-        if type(n) is ir.Pow:
-            b, e = vals
-            if b == 0 or math.isinf(e) or math.isinf(b):
-                return b ** e if not (math.isinf(e) or math.isinf(b)) else math.inf
-            mag = e * math.log10(abs(b))
-            if mag > 308:
-                return math.inf
-            if mag < -308:
-                return 1e-320                   # below the normal floats, not 0
-            return math.copysign(abs(b) ** e, b if e % 2 else 1)
-        if type(n) is ir.MatMul:
-            return math.prod(vals)
-        return math.fsum(vals)
-    except (OverflowError, ValueError, ZeroDivisionError):
+    if type(n) is ir.MatMul:
+        return math.prod(vals)
+    if type(n) is ir.Add:
+        return math.fsum(vals) if not any(math.isinf(v) for v in vals) else math.inf
+    b, e = vals
+    if math.isinf(b) or math.isinf(e):
         return math.inf
+    if b == 0:
+        return 0.0 if e > 0 else math.inf
+    mag = e * math.log10(abs(b))
+    return math.inf if mag > 308 else 1e-320 if mag < -308 else abs(b) ** e
 
 
 def find_wrt(f: ir.Node, wrt: str, source: str) -> ir.Sym:

@@ -357,17 +357,11 @@ def trace_of(a: ir.Node) -> ir.Node:
         return Num(0)
     if a.shape == (1, 1):
         return a
-    if isinstance(a, (Ones, Ident)):
-        d = a.shape[0]
-        if isinstance(d, int):
-            return Num(d)
-        if _sizes_printable():
-            return ir.Size(d)
-    if isinstance(a, MatPow) and isinstance(a.args[0], Ones) and a.args[1] >= 1:
-        # ones_n^k = n^(k-1)*ones_n: its trace is n^k
-        d = _size_factor(a.shape[0])
-        if d is not None:
-            return mul(*(d * a.args[1])) if d else Num(1)
+    if isinstance(a, (Ones, Ident)) and _count(a.shape[0]) is not None:
+        return _count(a.shape[0])
+    if isinstance(a, MatPow) and isinstance(a.args[0], Ones) and a.args[1] >= 1 \
+            and _count(a.shape[0]) is not None:
+        return mul(*[_count(a.shape[0])] * a.args[1])   # ones_n^k = n^(k-1)*ones_n
     if isinstance(a, MatMul):
         scal = [f for f in a.args if f.shape == (1, 1)]
         rest = [f for f in a.args if f.shape != (1, 1)]
@@ -375,9 +369,9 @@ def trace_of(a: ir.Node) -> ir.Node:
             return mul(*scal, trace_of(mul(*rest)))
         if all(isinstance(f, Ones) for f in rest):
             # ones(n,k1)*ones(k1,k2)*...*ones(kr,n) = k1*...*kr*ones(n,n): trace n*k1*...*kr
-            count = _size_factor(ir.dim_mul(rest[0].shape[0], *(f.shape[1] for f in rest[:-1])))
+            count = _count(ir.dim_mul(rest[0].shape[0], *(f.shape[1] for f in rest[:-1])))
             if count is not None:
-                return mul(*count) if count else Num(1)
+                return count
     return ir.Trace(a)
 
 
@@ -400,30 +394,23 @@ def sum_of(v: ir.Node) -> ir.Node:
         # r×k in front counts each column sum r times: sum(ones_{r×k}*M) = r*sum(M)
         # (printed as sum(ones*M), an r×k ones would read back as a row: 1/r of it)
         first, last = v.args[0], v.args[-1]
-        if isinstance(first, Ones) and _size_factor(first.args[0]) is not None:
-            return mul(*_size_factor(first.args[0]), sum_of(mul(*v.args[1:])))
-        if isinstance(last, Ones) and _size_factor(last.args[1]) is not None:
-            return mul(*_size_factor(last.args[1]), sum_of(mul(*v.args[:-1])))
-    if isinstance(v, Ident) and _size_factor(v.args[0]) is not None:
-        return mul(*_size_factor(v.args[0])) if v.args[0] != 1 else Num(1)   # sum(I) = n
-    if isinstance(v, Ones):
-        r, c = v.args
-        d = ir.dim_mul(r, c)
-        if isinstance(d, int):
-            return Num(d)
-        if _sizes_printable():
-            return ir.Size(d)
+        if isinstance(first, Ones) and _count(first.args[0]) is not None:
+            return mul(_count(first.args[0]), sum_of(mul(*v.args[1:])))
+        if isinstance(last, Ones) and _count(last.args[1]) is not None:
+            return mul(_count(last.args[1]), sum_of(mul(*v.args[:-1])))
+    if isinstance(v, Ident) and _count(v.args[0]) is not None:
+        return _count(v.args[0])                   # sum(I) = n
+    if isinstance(v, Ones) and _count(ir.dim_mul(*v.args)) is not None:
+        return _count(ir.dim_mul(*v.args))
     return ir.Sum(v)
 
 
-def _size_factor(d):
-    """The factors of ``d`` as a number: () for 1, (Num,) or (Size,); None when a Size
-    cannot be made yet (see :func:`_sizes_printable`)."""
-    if d == 1:
-        return ()
+def _count(d):
+    """The dimension ``d`` (a name, a product or an int) as a number node: ``Num`` for an
+    int, else a ``Size``; None while a Size cannot be made yet (:func:`_sizes_printable`)."""
     if isinstance(d, int):
-        return (Num(d),)
-    return (ir.Size(d),) if _sizes_printable() else None
+        return Num(d)
+    return ir.Size(d) if _sizes_printable() else None
 
 
 _SIZES = []

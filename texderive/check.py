@@ -265,12 +265,13 @@ def _scalar(a) -> float:
 class _Problem:
     """f, its gradient and wrt, with the sizes of one assignment."""
 
-    def __init__(self, f, grad, wrt: ir.Sym, sizes: dict):
+    def __init__(self, f, grad, wrt: ir.Sym, sizes: dict, faults: set | None = None):
         self.f, self.grad, self.wrt, self.sizes = f, grad, wrt, sizes
         self.syms = ir.free_syms(f)
         self.f_nodes = _unique_nodes(f)
         self.grad_extra = _grad_dims(grad, wrt, sizes)
-        self.faults = set()         # why points where f has a value were passed over
+        # why points where f has a value were passed over (shared across assignments)
+        self.faults = set() if faults is None else faults
 
     def draw(self, strategy: str, rng) -> dict:
         return draw_values(self.syms, self.wrt, self.sizes, strategy, rng)
@@ -466,8 +467,7 @@ def _numeric(f, grad, wrt: ir.Sym, points: int, seed: int, rng) -> dict:
     faults = set()
     for sizes in _assignments(_dims_of(f), rng):
         check_budget(f, grad, sizes)
-        prob = _Problem(f, grad, wrt, sizes)
-        prob.faults = faults            # one record over every assignment
+        prob = _Problem(f, grad, wrt, sizes, faults)
         errors, asym, found, attempts, rough = [], 0.0, 0, 0, []
         underflow, zero = 0, _structurally_zero(grad)
         while found < points and attempts < 4 * points:
@@ -1112,9 +1112,7 @@ def _exact_work(f, grad, wrt: ir.Sym, tick, status: dict, kind: str = "gradient"
     with np.errstate(all="ignore"):
         for sizes in _exact_assignments(_dims_of(f)):
             tick()
-            prob = _Problem(f, grad, wrt, sizes)
-            prob.faults = faults
-            hit = prob.search(rng)
+            hit = _Problem(f, grad, wrt, sizes, faults).search(rng)
             if hit is not None:
                 chosen, values = sizes, hit[0]
                 break

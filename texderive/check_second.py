@@ -73,12 +73,13 @@ def expected_shape(kind: str, f_shape: tuple, x_shape: tuple, f_form: tuple) -> 
 
 
 class _Second:
-    def __init__(self, f, res, wrt: ir.Sym, kind: str, numpy: str | None, sizes: dict):
+    def __init__(self, f, res, wrt: ir.Sym, kind: str, numpy: str | None, sizes: dict,
+                 faults: set):
         self.f, self.res, self.wrt, self.kind, self.numpy = f, res, wrt, kind, numpy
         self.sizes = sizes
         self.syms = ir.free_syms(f)
         self.f_nodes = _unique_nodes(f)
-        self.faults = set()         # why points where f has a value were passed over
+        self.faults = faults        # why points where f has a value were passed over
 
     def draw(self, strategy: str, rng) -> dict:
         return draw_values(self.syms, self.wrt, self.sizes, strategy, rng)
@@ -191,8 +192,7 @@ def numeric_check_second(f, res, wrt: ir.Sym, kind: str, numpy: str | None, poin
     what = "Jacobian" if kind == "jacobian" else "Hessian"
     faults = set()
     for sizes in _assignments(_dims_of(f), rng):
-        prob = _Second(f, res, wrt, kind, numpy, sizes)
-        prob.faults = faults            # one record over every assignment
+        prob = _Second(f, res, wrt, kind, numpy, sizes, faults)
         xs = _shape_of(wrt, sizes)
         try:
             fshape = tuple(_size(d, sizes) for d in f.shape)

@@ -174,16 +174,14 @@ class _Reader:
     def typeset(self, node, key: str, entry=None) -> str:
         """A free text LaTeX will set (a title, the author): every character settable, or
         an error at its line and column, before anything is derived or written."""
-        from .tex import describe_character, unsupported_character
+        from .tex import cannot_set, unsupported_character
         text = self.string(node, key, entry)
         bad = unsupported_character(text)
         if bad is not None:
             line, col, exact = _expr_at(node)
             where = f"{self.name}:{line}:{col + bad[0]}" if exact else self.where(node)
             what = f"{entry.label()}: " if entry is not None else ""
-            raise DeckError(f"{where}: {what}{key}: the character {describe_character(bad[1])} "
-                            f"cannot be typeset by LaTeX's default fonts; Greek letters, maths "
-                            f"symbols, dashes, quotes and accented Latin letters can")
+            raise DeckError(f"{where}: {what}{key}: {cannot_set(bad[1])}")
         return text
 
     def boolean(self, node, key: str, entry=None) -> bool:

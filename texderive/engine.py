@@ -887,7 +887,7 @@ def _coefficient(rest: ir.Node) -> ir.Node:
     if rest.shape == (1, 1):
         return rest
     if isinstance(rest, (Ident, ir.Ones)):
-        return canon.simplify(Trace(rest))
+        return canon.trace_of(rest)
     return Trace(rest)
 
 

@@ -34,12 +34,10 @@ def text_latex(text: str, notation=None, let=None, value_y: bool = True) -> Tex:
     """``text`` with its backtick maths printed (see the module doc).  ``value_y``:
     an undeclared ``y`` is the function's value, a scalar (not where the derivation
     itself has a variable ``y``)."""
-    from .tex import describe_character, unsupported_character
+    from .tex import cannot_set, unsupported_character
     bad = unsupported_character(text)
     if bad is not None:
-        raise ProseError(f"the character {describe_character(bad[1])} cannot be typeset by LaTeX's "
-                         f"default fonts; Greek letters, maths symbols, dashes, quotes and accented "
-                         f"Latin letters can", pos=bad[0])
+        raise ProseError(cannot_set(bad[1]), pos=bad[0])
     parts = text.split("`")
     if len(parts) % 2 == 0:                  # a backtick with no partner is text (a quote)
         parts[-2:] = [parts[-2] + "`" + parts[-1]]

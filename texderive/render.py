@@ -156,7 +156,7 @@ from . import __version__
 from .errors import TexderiveError
 from .layout import (LIST_INDENT, PAPER_LIST_INDENT, RULES_PER_FRAME, TOKEN, WIDTH, Widths, fit_frames,
                      layout_rows, math_width, note_scale, parse_width, text_rows, text_width)  # noqa: F401 (math_width, text_width: re-exported)
-from .tex import Tex, describe_character, escape_latex, unsupported_character
+from .tex import Tex, cannot_set, escape_latex, unsupported_character
 
 FORMATS = ("latex", "standalone", "beamer", "deck", "article", "markdown", "text", "json", "numpy")
 STYLES = ("chain", "steps")
@@ -682,9 +682,7 @@ def _check_characters(meta: dict, n: int) -> None:
     for name, value in fields:
         bad = unsupported_character(value or "")
         if bad is not None:
-            raise TexderiveError(f"{name}: the character {describe_character(bad[1])} at col {bad[0] + 1} "
-                                 f"cannot be typeset by LaTeX's default fonts; Greek letters, maths "
-                                 f"symbols, dashes, quotes and accented Latin letters can")
+            raise TexderiveError(f"{name}: {cannot_set(bad[1], f' at col {bad[0] + 1}')}")
 
 
 def _rule_key(rule_id: str) -> str:

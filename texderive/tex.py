@@ -73,6 +73,12 @@ def describe_character(c: str) -> str:
     return f"{c!r} (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')})"
 
 
+def cannot_set(c: str, at: str = "") -> str:
+    """The refusal of a character LaTeX cannot set (``at``: where, e.g. " at col 3")."""
+    return (f"the character {describe_character(c)}{at} cannot be typeset by LaTeX's default "
+            f"fonts; Greek letters, maths symbols, dashes, quotes and accented Latin letters can")
+
+
 def escape_latex(text: str) -> Tex:
     """Free text -> LaTeX text-mode source that prints exactly ``text`` (one pass).
     A character LaTeX cannot set is an error naming it (check with
